@@ -1,0 +1,153 @@
+#include "kernels/cpu/parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+extern "C" void scipy_openblas_set_num_threads(int);
+
+namespace gg::cpu {
+namespace {
+
+thread_local bool tl_in_parallel = false;
+
+class Pool {
+ public:
+  explicit Pool(int n) : num_threads_(std::max(1, n)) { start(); }
+  ~Pool() { stop(); }
+
+  int size() const { return num_threads_; }
+  void resize(int n) {
+    n = std::max(1, n);
+    if (n == num_threads_) return;
+    stop();
+    num_threads_ = n;
+    start();
+  }
+
+  void run(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+    int64_t total = end - begin;
+    int64_t chunks = std::min<int64_t>(num_threads_, (total + grain - 1) / grain);
+    if (chunks <= 1) {
+      fn(begin, end);
+      return;
+    }
+    std::lock_guard<std::mutex> job_lock(job_mu_);  // one parallel region at a time
+    int64_t per = (total + chunks - 1) / chunks;
+    std::exception_ptr err;
+    std::mutex err_mu;
+    std::function<void(int64_t)> task = [&](int64_t c) {
+      int64_t b = begin + c * per, e = std::min(end, b + per);
+      if (b >= e) return;
+      try {
+        fn(b, e);
+      } catch (...) {
+        std::lock_guard<std::mutex> l(err_mu);
+        if (!err) err = std::current_exception();
+      }
+    };
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      task_ = &task;
+      chunks_ = chunks;
+      pending_.store(chunks - 1);
+      ++generation_;
+    }
+    cv_.notify_all();
+    tl_in_parallel = true;
+    task(0);
+    tl_in_parallel = false;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      done_cv_.wait(l, [&] { return pending_.load() == 0; });
+      task_ = nullptr;
+    }
+    if (err) std::rethrow_exception(err);
+  }
+
+ private:
+  void start() {
+    quit_ = false;
+    for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { loop(i); });
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+  // Worker i runs chunk i of each job (the caller runs chunk 0), so a job is over exactly
+  // when every assigned worker has reported back.
+  void loop(int index) {
+    tl_in_parallel = true;
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int64_t)>* task;
+      int64_t chunks;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait(l, [&] { return quit_ || (generation_ != seen && task_); });
+        if (quit_) return;
+        seen = generation_;
+        task = task_;
+        chunks = chunks_;
+      }
+      if (index >= chunks) continue;
+      (*task)(index);
+      if (pending_.fetch_sub(1) == 1) {
+        std::lock_guard<std::mutex> l(mu_);
+        done_cv_.notify_all();
+      }
+    }
+  }
+
+  int num_threads_;
+  std::vector<std::thread> workers_;
+  std::mutex job_mu_, mu_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(int64_t)>* task_ = nullptr;
+  int64_t chunks_ = 0;
+  std::atomic<int64_t> pending_{0};
+  uint64_t generation_ = 0;
+  bool quit_ = false;
+};
+
+int default_threads() {
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc ? (int)hc : 1;
+}
+
+Pool& pool() {
+  static Pool* p = new Pool(default_threads());  // leaked on purpose: no join at exit
+  return *p;
+}
+
+}  // namespace
+
+int get_num_threads() { return pool().size(); }
+
+void set_num_threads(int n) {
+  pool().resize(n);
+  scipy_openblas_set_num_threads(std::max(1, n));
+}
+
+bool in_parallel_region() { return tl_in_parallel; }
+
+void parallel_for(int64_t begin, int64_t end, int64_t grain,
+                  const std::function<void(int64_t, int64_t)>& fn) {
+  if (end <= begin) return;
+  if (tl_in_parallel || get_num_threads() == 1 || end - begin <= grain) {
+    fn(begin, end);
+    return;
+  }
+  pool().run(begin, end, std::max<int64_t>(grain, 1), fn);
+}
+
+}  // namespace gg::cpu

@@ -1,0 +1,102 @@
+// Reductions over a set of dims. Kept dims index the outputs, reduced dims the inputs of
+// each output. Two loop orders: reduce along the innermost input dim (contiguous rows), or
+// sweep outer rows into a vector of accumulators (e.g. summing a batch dim), which keeps
+// memory access contiguous. Each output's order of accumulation is fixed, so results are
+// deterministic at any thread count.
+#pragma once
+#include <vector>
+#include "core/tensor_impl.h"
+#include "kernels/cpu/parallel.h"
+
+namespace gg::cpu {
+
+struct ReducePlan {
+  DimVec out_sizes, out_in_strides, out_strides;  // kept dims: input and output strides
+  DimVec red_sizes, red_strides;                  // reduced dims, input strides
+  int64_t out_numel = 1, red_numel = 1;
+  const char* in = nullptr;
+  char* out = nullptr;
+  // `reduce_mask[d]` says whether input dim d is reduced; `out` has the kept-dims layout
+  // (keepdim or not, same element order).
+  ReducePlan(const Tensor& input, const std::vector<bool>& reduce_mask, const Tensor& output);
+};
+
+// R: Acc init() const; Acc step(Acc, T, int64_t index) const; Out finish(Acc, int64_t n) const.
+template <typename T, typename Out, typename R>
+void reduce(const ReducePlan& p, const R& r) {
+  const int nr = (int)p.red_sizes.size(), no = (int)p.out_sizes.size();
+  auto out_offset = [&](int64_t o, int64_t& in_off) {
+    int64_t out_off = 0;
+    in_off = 0;
+    for (int d = no - 1; d >= 0; --d) {
+      int64_t i = o % p.out_sizes[d];
+      o /= p.out_sizes[d];
+      out_off += i * p.out_strides[d];
+      in_off += i * p.out_in_strides[d];
+    }
+    return out_off;
+  };
+  const T* in = reinterpret_cast<const T*>(p.in);
+  Out* out = reinterpret_cast<Out*>(p.out);
+
+  // Sweep order: one reduced dim, outputs contiguous along the input's innermost dim.
+  const bool sweep = nr == 1 && no >= 1 && p.out_in_strides[no - 1] == 1 && p.red_strides[0] != 1 &&
+                     p.out_sizes[no - 1] >= 8;
+  if (sweep) {
+    const int64_t inner = p.out_sizes[no - 1], outer = p.out_numel / inner;
+    const int64_t rn = p.red_sizes[0], rs = p.red_strides[0];
+    int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, rn * inner));
+    parallel_for_small(0, outer, grain, [&](int64_t b, int64_t e) {
+      std::vector<decltype(r.init())> acc(inner);
+      for (int64_t o = b; o < e; ++o) {
+        int64_t in_off;
+        int64_t out_off = out_offset(o * inner, in_off);
+        for (int64_t j = 0; j < inner; ++j) acc[j] = r.init();
+        for (int64_t k = 0; k < rn; ++k) {
+          const T* row = in + in_off + k * rs;
+          for (int64_t j = 0; j < inner; ++j) acc[j] = r.step(acc[j], row[j], k);
+        }
+        const int64_t os = p.out_strides[no - 1];
+        for (int64_t j = 0; j < inner; ++j) out[out_off + j * os] = r.finish(acc[j], rn);
+      }
+    });
+    return;
+  }
+
+  int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, p.red_numel));
+  parallel_for_small(0, p.out_numel, grain, [&](int64_t b, int64_t e) {
+    DimVec idx(nr, 0);
+    for (int64_t o = b; o < e; ++o) {
+      int64_t in_off;
+      int64_t out_off = out_offset(o, in_off);
+      auto acc = r.init();
+      if (nr == 0) {
+        acc = r.step(acc, in[in_off], 0);
+      } else {
+        const int64_t inner = p.red_sizes[nr - 1], is = p.red_strides[nr - 1];
+        for (int d = 0; d < nr; ++d) idx[d] = 0;
+        int64_t lin = 0;
+        for (;;) {
+          int64_t off = in_off;
+          for (int d = 0; d < nr - 1; ++d) off += idx[d] * p.red_strides[d];
+          const T* q = in + off;
+          if (is == 1) {
+            for (int64_t j = 0; j < inner; ++j) acc = r.step(acc, q[j], lin + j);
+          } else {
+            for (int64_t j = 0; j < inner; ++j) acc = r.step(acc, q[j * is], lin + j);
+          }
+          lin += inner;
+          int d = nr - 2;
+          for (; d >= 0; --d) {
+            if (++idx[d] < p.red_sizes[d]) break;
+            idx[d] = 0;
+          }
+          if (d < 0) break;
+        }
+      }
+      out[out_off] = r.finish(acc, p.red_numel);
+    }
+  });
+}
+
+}  // namespace gg::cpu

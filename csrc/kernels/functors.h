@@ -1,0 +1,106 @@
+// Scalar math, written once. CPU loops and (later) CUDA launchers are generic over these
+// functors, so the CPU tests check the same formulas the GPU runs.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+#ifdef __CUDACC__
+#define GG_HOST_DEVICE __host__ __device__
+#else
+#define GG_HOST_DEVICE
+#endif
+
+namespace gg::fn {
+
+// ---- binary ----
+struct Add { template <class T> GG_HOST_DEVICE T operator()(T a, T b) const { return a + b; } };
+struct Sub { template <class T> GG_HOST_DEVICE T operator()(T a, T b) const { return a - b; } };
+struct Mul {
+  template <class T> GG_HOST_DEVICE T operator()(T a, T b) const {
+    if constexpr (std::is_same_v<T, bool>) return a && b;
+    else return a * b;
+  }
+};
+struct Div { template <class T> GG_HOST_DEVICE T operator()(T a, T b) const { return a / b; } };
+// a + alpha * b in one pass (add/sub with alpha, and the SGD update).
+template <class T>
+struct AddScaled {
+  T alpha;
+  GG_HOST_DEVICE T operator()(T a, T b) const { return a + alpha * b; }
+};
+struct Pow {
+  template <class T>
+  GG_HOST_DEVICE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      return std::pow(a, b);
+    } else {
+      if (b < 0) return a == 1 ? 1 : (a == -1 ? (b % 2 ? -1 : 1) : 0);
+      T r = 1;
+      for (; b; b >>= 1, a *= a)
+        if (b & 1) r *= a;
+      return r;
+    }
+  }
+};
+struct Maximum {
+  template <class T> GG_HOST_DEVICE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) { if (a != a || b != b) return a + b; }
+    return a > b ? a : b;
+  }
+};
+struct Minimum {
+  template <class T> GG_HOST_DEVICE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) { if (a != a || b != b) return a + b; }
+    return a < b ? a : b;
+  }
+};
+struct Eq { template <class T> GG_HOST_DEVICE bool operator()(T a, T b) const { return a == b; } };
+struct Ne { template <class T> GG_HOST_DEVICE bool operator()(T a, T b) const { return a != b; } };
+struct Lt { template <class T> GG_HOST_DEVICE bool operator()(T a, T b) const { return a < b; } };
+struct Le { template <class T> GG_HOST_DEVICE bool operator()(T a, T b) const { return a <= b; } };
+struct Gt { template <class T> GG_HOST_DEVICE bool operator()(T a, T b) const { return a > b; } };
+struct Ge { template <class T> GG_HOST_DEVICE bool operator()(T a, T b) const { return a >= b; } };
+
+// ---- unary ----
+struct Neg { template <class T> GG_HOST_DEVICE T operator()(T x) const { return -x; } };
+struct Abs { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x < 0 ? -x : x; } };
+struct Exp { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::exp(x); } };
+struct Log { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::log(x); } };
+struct Reciprocal { template <class T> GG_HOST_DEVICE T operator()(T x) const { return T(1) / x; } };
+struct Sqrt { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::sqrt(x); } };
+struct Sin { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::sin(x); } };
+struct Cos { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::cos(x); } };
+struct Tanh { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::tanh(x); } };
+struct Sigmoid {
+  template <class T> GG_HOST_DEVICE T operator()(T x) const { return T(1) / (T(1) + std::exp(-x)); }
+};
+struct Relu { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : T(0); } };
+struct Sign {
+  template <class T> GG_HOST_DEVICE T operator()(T x) const { return T((T(0) < x) - (x < T(0))); }
+};
+// Gradient of relu: 1 where the output is positive.
+struct PositiveMask {
+  template <class T> GG_HOST_DEVICE T operator()(T g, T y) const { return y > T(0) ? g : T(0); }
+};
+
+// Casts between dtypes, with bool as PyTorch has it (nonzero is true).
+template <class To>
+struct Cast {
+  template <class From> GG_HOST_DEVICE To operator()(From x) const {
+    if constexpr (std::is_same_v<To, bool>) return x != From(0);
+    else return static_cast<To>(x);
+  }
+};
+
+
+}  // namespace gg::fn
+
+namespace gg::fn {
+// log(1 + exp(-x)) without overflow: the softplus of -x.
+struct SoftplusNeg {
+  template <class T> GG_HOST_DEVICE T operator()(T x) const {
+    return std::log1p(std::exp(-(x < 0 ? -x : x))) + (x < 0 ? -x : T(0));
+  }
+};
+}  // namespace gg::fn

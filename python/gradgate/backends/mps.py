@@ -1,0 +1,9 @@
+"""Apple's Metal backend: never available in gradgate."""
+
+
+def is_available():
+    return False
+
+
+def is_built():
+    return False

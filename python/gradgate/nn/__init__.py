@@ -1,0 +1,6 @@
+"""gradgate.nn: modules, parameters and the functional interface."""
+from .parameter import Parameter  # noqa: F401
+from .modules import (  # noqa: F401
+    Module, Linear, Sequential, ModuleList, Identity, ReLU, Sigmoid, Tanh, Flatten, MSELoss, BCEWithLogitsLoss,
+)
+from . import functional, init  # noqa: F401

@@ -1,0 +1,40 @@
+"""gradgate.nn.functional: stateless layers and losses."""
+from .. import _C
+
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _reduction(reduction):
+    try:
+        return _REDUCTIONS[reduction]
+    except KeyError:
+        raise ValueError(f"{reduction} is not a valid value for reduction") from None
+
+
+def linear(input, weight, bias=None):
+    out = input.matmul(weight.t())
+    return out if bias is None else out + bias
+
+
+def relu(input, inplace=False):
+    return input.relu()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    diff = input - target
+    loss = diff * diff
+    r = _reduction(reduction)
+    return loss.mean() if r == 1 else loss.sum() if r == 2 else loss
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, _reduction(reduction))
