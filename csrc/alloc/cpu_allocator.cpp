@@ -32,10 +32,34 @@ Cache& cache() {
   return *c;
 }
 
+// Small blocks (the common case for tiny tensors) recycle through a per-thread list with
+// no lock; a block freed on another thread simply joins that thread's list.
+constexpr size_t kSmallMax = 1024;
+constexpr size_t kSmallPerClass = 256;
+struct SmallCache {
+  std::vector<void*> lists[kSmallMax / kAlign + 1];
+};
+SmallCache& small_cache() {
+  // Never destroyed: blocks may be freed during interpreter shutdown, after thread exit hooks.
+  thread_local SmallCache* c = new SmallCache();
+  return *c;
+}
+
 }  // namespace
 
 void* cpu_alloc(size_t nbytes) {
   size_t cls = size_class(nbytes);
+  if (cls <= kSmallMax) {
+    auto& l = small_cache().lists[cls / kAlign];
+    if (!l.empty()) {
+      void* p = l.back();
+      l.pop_back();
+      return p;
+    }
+    void* p = std::aligned_alloc(kAlign, cls);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
@@ -59,6 +83,15 @@ void* cpu_alloc(size_t nbytes) {
 void cpu_free(void* ptr, size_t nbytes) {
   if (!ptr) return;
   size_t cls = size_class(nbytes);
+  if (cls <= kSmallMax) {
+    auto& l = small_cache().lists[cls / kAlign];
+    if (l.size() < kSmallPerClass) {
+      l.push_back(ptr);
+      return;
+    }
+    std::free(ptr);
+    return;
+  }
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);

@@ -11,10 +11,42 @@ namespace {
 
 DType default_float() { return DType::Float32; }
 
+// The value of a one-element tensor as T.
+template <typename T>
+T scalar_value(const Tensor& t) {
+  return dispatch<kAll>(t->dtype, "scalar", [&](auto tag) {
+    using S = typename decltype(tag)::type;
+    return fn::Cast<T>{}(*t->data<S>());
+  });
+}
+
 // Runs out = f(a, b) with both operands in `compute`, broadcast, into a new tensor.
+// A 0-dim operand (a Python number, usually) is read once and never materialized in `compute`.
 template <unsigned Set, typename F>
 Tensor binary_kernel(const char* op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype, F f) {
   check_same_device(a, b, op);
+  if (b->dim() == 0 && a->dim() > 0 && a->dtype == compute) {
+    Tensor out = empty(a->sizes, out_dtype, a->device());
+    cpu::LoopPlan plan(out, {&a});
+    dispatch<Set>(compute, op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      using Out = decltype(f(T(), T()));
+      const T s = scalar_value<T>(b);
+      cpu::elementwise<Out, T>(plan, [f, s](T x) { return f(x, s); });
+    });
+    return out;
+  }
+  if (a->dim() == 0 && b->dim() > 0 && b->dtype == compute) {
+    Tensor out = empty(b->sizes, out_dtype, b->device());
+    cpu::LoopPlan plan(out, {&b});
+    dispatch<Set>(compute, op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      using Out = decltype(f(T(), T()));
+      const T s = scalar_value<T>(a);
+      cpu::elementwise<Out, T>(plan, [f, s](T x) { return f(s, x); });
+    });
+    return out;
+  }
   DimVec shape = a->sizes == b->sizes ? a->sizes : broadcast_shapes(a->sizes, b->sizes, op);
   Tensor ac = a->dtype == compute ? a : cast_raw(a, compute);
   Tensor bc = b->dtype == compute ? b : cast_raw(b, compute);

@@ -9,6 +9,7 @@ namespace gg::py_bind {
 namespace {
 
 PyTypeObject* g_tensor_type = nullptr;
+const py::detail::type_info* g_tensor_tinfo = nullptr;
 
 py::object not_implemented() { return py::reinterpret_borrow<py::object>(Py_NotImplemented); }
 
@@ -124,11 +125,13 @@ void warn_nonleaf_grad() {
 }  // namespace
 
 PyTypeObject* tensor_type() { return g_tensor_type; }
+const py::detail::type_info* tensor_type_info() { return g_tensor_tinfo; }
 
 void bind_tensor(py::module_& m) {
   using namespace autograd;
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor", py::dynamic_attr());
   g_tensor_type = (PyTypeObject*)cls.ptr();
+  g_tensor_tinfo = py::detail::get_type_info(typeid(TensorImpl));
 
   // Tensor(other): a new tensor sharing other's memory (used by nn.Parameter).
   cls.def(py::init([](const Tensor& src, bool requires_grad) {

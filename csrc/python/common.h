@@ -9,6 +9,37 @@
 namespace py = pybind11;
 
 namespace gg::py_bind {
+PyTypeObject* tensor_type();
+const py::detail::type_info* tensor_type_info();
+}  // namespace gg::py_bind
+
+// Tensor <-> Python without pybind11's per-call type lookup (a hash of the C++ type name):
+// the Python type and its type_info are looked up once, when the class is bound.
+namespace pybind11::detail {
+template <>
+class type_caster<std::shared_ptr<gg::TensorImpl>> {
+ public:
+  PYBIND11_TYPE_CASTER(std::shared_ptr<gg::TensorImpl>, const_name("Tensor"));
+  bool load(handle src, bool) {
+    if (!PyObject_TypeCheck(src.ptr(), gg::py_bind::tensor_type())) return false;
+    auto* inst = reinterpret_cast<instance*>(src.ptr());
+    value_and_holder vh(inst, gg::py_bind::tensor_type_info(), 0, 0);
+    if (!inst->simple_layout || !vh.holder_constructed())
+      throw type_error("Tensor object is not initialized: a subclass __init__ must call Tensor.__init__");
+    value = vh.template holder<std::shared_ptr<gg::TensorImpl>>();
+    return true;
+  }
+  static handle cast(const std::shared_ptr<gg::TensorImpl>& src, return_value_policy, handle) {
+    if (!src) return none().release();
+    return type_caster_generic::cast(src.get(), return_value_policy::take_ownership, handle(),
+                                     gg::py_bind::tensor_type_info(), nullptr, nullptr, &src);
+  }
+};
+template <>
+struct is_holder_type<gg::TensorImpl, std::shared_ptr<gg::TensorImpl>> : std::true_type {};
+}  // namespace pybind11::detail
+
+namespace gg::py_bind {
 
 // The dtype objects (gradgate.float32, ...): one Python object per DType, so `is` works.
 struct DTypeObj {
@@ -18,7 +49,6 @@ py::object dtype_object(DType t);
 DType dtype_from_py(py::handle h);
 std::optional<DType> optional_dtype(py::handle h);
 
-PyTypeObject* tensor_type();
 inline bool is_tensor(py::handle h) { return PyObject_TypeCheck(h.ptr(), tensor_type()); }
 inline Tensor as_tensor_unchecked(py::handle h) { return h.cast<Tensor>(); }
 
