@@ -35,7 +35,7 @@ Cache& cache() {
 // Small blocks (the common case for tiny tensors) recycle through a per-thread list with
 // no lock; a block freed on another thread simply joins that thread's list.
 constexpr size_t kSmallMax = 1024;
-constexpr size_t kSmallPerClass = 256;
+constexpr size_t kSmallPerClass = 4096;
 struct SmallCache {
   std::vector<void*> lists[kSmallMax / kAlign + 1];
 };

@@ -1,13 +1,21 @@
 #include "autograd/engine.h"
 
 #include <queue>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "api/ops.h"
 
 namespace gg::autograd {
+
+// Note [Engine state]
+// A backward pass keeps its per-node state (dependency count, gradient buffer, whether the
+// node leads to a captured input) on the nodes themselves, stamped with the pass's task id,
+// instead of in hash maps: graphs are walked once to count, once to run.
 namespace {
+
+uint64_t next_task_id() {
+  static uint64_t id = 0;
+  return ++id;
+}
 
 struct ByPriority {
   bool operator()(Node* a, Node* b) const { return a->sequence_nr < b->sequence_nr; }
@@ -24,43 +32,56 @@ void accumulate(TensorList& buffer, uint32_t pos, const Tensor& g) {
 TensorList run_backward(const std::vector<Edge>& roots, const TensorList& grad_roots, bool keep_graph,
                         bool create_graph, const std::vector<Edge>& capture) {
   GradModeGuard mode(create_graph);
-  // Count, for every reachable node, how many edges lead into it.
-  std::unordered_map<Node*, int> deps;
+  const uint64_t task = next_task_id();
+  // Count, for every reachable node, how many edges lead into it. `order` keeps the nodes
+  // alive and in discovery order.
+  std::vector<std::shared_ptr<Node>> order;
   std::vector<Node*> stack;
-  std::unordered_set<Node*> seen;
+  auto visit = [&](const std::shared_ptr<Node>& n) {
+    if (n->task_id == task) return;
+    n->task_id = task;
+    n->dependencies = 0;
+    n->needed = capture.empty();
+    n->input_buffer.clear();
+    order.push_back(n);
+    stack.push_back(n.get());
+  };
   for (const Edge& e : roots)
-    if (e.fn && seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
-  std::vector<Node*> order;  // discovery order, for the `needed` pass below
+    if (e.fn) visit(e.fn);
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
-    order.push_back(n);
     for (const Edge& e : n->next_edges) {
       if (!e.fn) continue;
-      ++deps[e.fn.get()];
-      if (seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
+      visit(e.fn);
+      ++e.fn->dependencies;
     }
   }
 
-  // With capture targets, a node runs only if some target is reachable from it.
-  const bool capturing = !capture.empty();
-  std::unordered_map<Node*, std::vector<std::pair<uint32_t, size_t>>> capture_at;  // node -> (input, slot)
-  std::unordered_set<Node*> needed;
-  if (capturing) {
-    for (size_t i = 0; i < capture.size(); ++i)
-      if (capture[i].fn) capture_at[capture[i].fn.get()].emplace_back(capture[i].input_nr, i);
-    // Fixed point over the reachable set: a node is needed if a capture target or needed
-    // node is among its next edges.
-    bool changed = true;
-    while (changed) {
+  // With capture targets (autograd.grad), a node runs only if a target is reachable from it;
+  // targets are (node, input) pairs whose incoming gradient is returned.
+  struct Target {
+    Node* node;
+    uint32_t input_nr;
+  };
+  std::vector<Target> targets;
+  for (const Edge& e : capture) targets.push_back({e.fn.get(), e.input_nr});
+  auto is_target = [&](Node* n) {
+    for (const Target& t : targets)
+      if (t.node == n) return true;
+    return false;
+  };
+  if (!capture.empty()) {
+    // Reverse discovery order visits children before parents often enough; iterate to a
+    // fixed point for the rest.
+    for (bool changed = true; changed;) {
       changed = false;
       for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        Node* n = *it;
-        if (needed.count(n)) continue;
+        Node* n = it->get();
+        if (n->needed) continue;
         for (const Edge& e : n->next_edges) {
-          if (e.fn && (capture_at.count(e.fn.get()) || needed.count(e.fn.get()))) {
-            needed.insert(n);
-            changed = true;
+          if (e.fn && e.fn->task_id == task && (e.fn->needed || is_target(e.fn.get()))) {
+            n->needed = changed = true;
             break;
           }
         }
@@ -69,66 +90,44 @@ TensorList run_backward(const std::vector<Edge>& roots, const TensorList& grad_r
   }
 
   TensorList captured(capture.size());
-  std::unordered_map<Node*, TensorList> buffers;
-  std::unordered_map<Node*, std::shared_ptr<Node>> alive;  // keeps nodes alive while queued
   std::priority_queue<Node*, std::vector<Node*>, ByPriority> ready;
-  for (size_t i = 0; i < roots.size(); ++i) {
-    const Edge& e = roots[i];
-    if (!e.fn) continue;
-    accumulate(buffers[e.fn.get()], e.input_nr, grad_roots[i]);
-    alive[e.fn.get()] = e.fn;
-  }
+  for (size_t i = 0; i < roots.size(); ++i)
+    if (roots[i].fn) accumulate(roots[i].fn->input_buffer, roots[i].input_nr, grad_roots[i]);
   for (const Edge& e : roots)
-    if (e.fn && deps[e.fn.get()] == 0 && buffers.count(e.fn.get())) {
+    if (e.fn && e.fn->dependencies == 0) {
+      e.fn->dependencies = -1;  // queued once, even if it is several roots
       ready.push(e.fn.get());
-      deps[e.fn.get()] = -1;  // queued
     }
 
   while (!ready.empty()) {
     Node* n = ready.top();
     ready.pop();
-    std::shared_ptr<Node> hold = alive[n];
-    alive.erase(n);
-    TensorList grads = std::move(buffers[n]);
-    buffers.erase(n);
-    if (grads.size() < 1) grads.resize(1);
+    TensorList grads = std::move(n->input_buffer);
+    n->input_buffer = TensorList{};
+    if (grads.empty()) grads.resize(1);
     n->call_pre_hooks(grads);
-    if (capturing) {
-      auto it = capture_at.find(n);
-      if (it != capture_at.end())
-        for (auto& [input_nr, slot] : it->second)
-          if (input_nr < grads.size() && grads[input_nr]) {
-            captured[slot] = captured[slot] ? add(captured[slot], grads[input_nr], 1.0) : grads[input_nr];
-          }
-      if (!needed.count(n)) {
-        if (!keep_graph) n->release_variables();
-        continue;
-      }
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const uint32_t k = targets[i].input_nr;
+      if (targets[i].node == n && k < grads.size() && grads[k])
+        captured[i] = captured[i] ? add(captured[i], grads[k], 1.0) : grads[k];
     }
-    bool any = false;
-    for (auto& g : grads) any = any || (bool)g;
     TensorList outs;
-    if (any) outs = n->apply(grads);
+    if (n->needed) {
+      bool any = false;
+      for (auto& g : grads) any = any || (bool)g;
+      if (any) outs = n->apply(grads);
+    }
     if (!keep_graph) n->release_variables();
+    if (!n->needed) continue;
     for (size_t i = 0; i < n->next_edges.size(); ++i) {
       const Edge& e = n->next_edges[i];
       if (!e.fn) continue;
       Node* child = e.fn.get();
-      if (i < outs.size() && outs[i]) {
-        accumulate(buffers[child], e.input_nr, outs[i]);
-      }
-      if (!alive.count(child)) alive[child] = e.fn;
-      if (--deps[child] == 0) {
-        if (buffers.count(child)) {
-          ready.push(child);
-        } else {
-          // Nothing reached it: its own children still need their counts released.
-          buffers[child] = TensorList{};
-          ready.push(child);
-        }
-      }
+      if (i < outs.size() && outs[i]) accumulate(child->input_buffer, e.input_nr, outs[i]);
+      if (--child->dependencies == 0) ready.push(child);
     }
   }
+  for (auto& n : order) n->input_buffer.clear();
   return captured;
 }
 

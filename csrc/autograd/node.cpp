@@ -1,5 +1,6 @@
 #include "autograd/node.h"
 
+#include "alloc/cpu_allocator.h"
 #include "api/ops.h"
 #include "autograd/op_node.h"
 
@@ -147,12 +148,11 @@ TensorList AccumulateGrad::apply(TensorList& grads) {
   Tensor g = grads[0];
   auto& m = materialize_meta(variable);
   if (!m.grad) {
-    // Steal the incoming buffer when no one else holds it; otherwise copy, so that two
-    // leaves never share one .grad tensor.
-    if (!grad_enabled() && g.use_count() <= 2 && g->is_contiguous() && !meta(g) && g->storage.use_count() == 1)
-      m.grad = g;
-    else
-      m.grad = grad_enabled() ? g : clone(g);
+    // Steal the incoming buffer when no one else can see it; otherwise copy (differentiably,
+    // under create_graph), so a leaf's .grad never aliases another tensor's memory.
+    const bool can_steal = !grad_enabled() && g.use_count() <= 2 && g->is_contiguous() && !meta(g) &&
+                           g->storage.use_count() == 1;
+    m.grad = can_steal ? g : clone(g);
     if (m.grad->sizes != variable->sizes) m.grad = sum_to(m.grad, variable->sizes);
   } else if (grad_enabled()) {
     m.grad = add(m.grad, g, 1.0);
@@ -189,7 +189,7 @@ static std::shared_ptr<OpNode> make_node_impl(const char* name, BackwardFn fn, I
     }
   }
   if (!any) return nullptr;
-  auto node = std::make_shared<OpNode>(name, fn);
+  auto node = alloc::make_pooled<OpNode>(name, fn);
   for (It it = begin; it != end; ++it) {
     const Tensor& t = deref(*it);
     node->next_edges.push_back(t && t->requires_grad() ? gradient_edge(t) : Edge{});

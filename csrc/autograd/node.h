@@ -54,6 +54,12 @@ struct Node : std::enable_shared_from_this<Node> {
   std::vector<std::pair<uint32_t, HookEntry>> pre_hooks;  // by input index (= output_nr)
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained;  // retain_grad()
 
+  // Per-backward bookkeeping, owned by the engine while a backward runs (Note [Engine state]).
+  uint64_t task_id = 0;
+  int dependencies = 0;
+  bool needed = true;
+  TensorList input_buffer;
+
   Node() : sequence_nr(next_sequence_nr()) {}
   virtual ~Node() = default;
   virtual std::string name() const = 0;

@@ -14,7 +14,7 @@ Storage::~Storage() {
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   if (device.is_cuda()) fail_no_cuda("allocate");
-  auto s = std::make_shared<Storage>();
+  auto s = alloc::make_pooled<Storage>();
   s->data = nbytes ? alloc::cpu_alloc(nbytes) : nullptr;
   s->nbytes = nbytes;
   s->device = device;
@@ -23,7 +23,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
 
 std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, Device device,
                                        std::function<void(void*)> deleter) {
-  auto s = std::make_shared<Storage>();
+  auto s = alloc::make_pooled<Storage>();
   s->data = data;
   s->nbytes = nbytes;
   s->device = device;
@@ -32,7 +32,7 @@ std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, Device device,
 }
 
 std::shared_ptr<Storage> Storage::alias(const std::shared_ptr<Storage>& base) {
-  auto s = std::make_shared<Storage>();
+  auto s = alloc::make_pooled<Storage>();
   s->data = base->data;
   s->nbytes = base->nbytes;
   s->device = base->device;

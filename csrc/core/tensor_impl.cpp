@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "alloc/cpu_allocator.h"
 #include "core/modes.h"
 
 namespace gg {
@@ -83,13 +84,13 @@ Tensor empty(const DimVec& sizes, DType dtype, Device device) {
     n *= s;
   }
   auto storage = Storage::allocate(size_t(n) * itemsize(dtype), device);
-  auto t = std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0, dtype);
+  auto t = alloc::make_pooled<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0, dtype);
   t->is_inference = modes().inference;
   return t;
 }
 
 Tensor make_view(const Tensor& base, DimVec sizes, DimVec strides, int64_t offset) {
-  auto t = std::make_shared<TensorImpl>(base->storage, std::move(sizes), std::move(strides), offset,
+  auto t = alloc::make_pooled<TensorImpl>(base->storage, std::move(sizes), std::move(strides), offset,
                                         base->dtype);
   t->is_inference = base->is_inference || modes().inference;
   t->is_view = true;
@@ -97,7 +98,7 @@ Tensor make_view(const Tensor& base, DimVec sizes, DimVec strides, int64_t offse
 }
 
 Tensor shallow_alias(const Tensor& t) {
-  auto a = std::make_shared<TensorImpl>(t->storage, t->sizes, t->strides, t->offset, t->dtype);
+  auto a = alloc::make_pooled<TensorImpl>(t->storage, t->sizes, t->strides, t->offset, t->dtype);
   a->is_inference = t->is_inference;
   return a;
 }

@@ -74,6 +74,10 @@ Tensor unary_kernel(const char* op, const Tensor& x, DType compute, F f) {
 }
 
 DType promote2(const Tensor& a, const Tensor& b) {
+  // Common cases first: equal dtypes, or a Python number that does not raise the category.
+  if (a->dtype == b->dtype && !(a->is_wrapped_number && b->is_wrapped_number)) return a->dtype;
+  if (b->is_wrapped_number && !a->is_wrapped_number && category(b->dtype) <= category(a->dtype)) return a->dtype;
+  if (a->is_wrapped_number && !b->is_wrapped_number && category(a->dtype) <= category(b->dtype)) return b->dtype;
   const Tensor* ts[2] = {&a, &b};
   return result_type(ts, 2);
 }

@@ -11,6 +11,18 @@ LoopPlan::LoopPlan(const Tensor& out, std::initializer_list<const Tensor*> input
   int k = 1;
   for (const Tensor* t : inputs) ops[k++] = t;
 
+  // Fast path: every operand contiguous with out's shape -> one flat dimension.
+  bool flat = out->is_contiguous();
+  for (int a = 1; a < nargs && flat; ++a) flat = ops[a]->get()->is_contiguous() && (*ops[a])->sizes == out->sizes;
+  if (flat) {
+    numel = out->numel();
+    sizes = DimVec{numel};
+    for (int a = 0; a < nargs; ++a) {
+      base[a] = static_cast<char*>((*ops[a])->raw_data());
+      strides[a] = DimVec{(int64_t)(*ops[a])->element_size()};
+    }
+    return;
+  }
   DimVec full_strides[kMaxOperands];
   for (int a = 0; a < nargs; ++a) {
     const Tensor& t = *ops[a];
