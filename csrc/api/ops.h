@@ -85,6 +85,7 @@ Tensor argmin(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
 
 // ---- linear algebra ----
 Tensor mm(const Tensor& a, const Tensor& b);
+Tensor addmm(const Tensor& self, const Tensor& a, const Tensor& b, double beta = 1.0, double alpha = 1.0);
 Tensor bmm(const Tensor& a, const Tensor& b);
 Tensor mv(const Tensor& a, const Tensor& v);
 Tensor dot(const Tensor& a, const Tensor& b);

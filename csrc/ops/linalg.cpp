@@ -91,6 +91,58 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// beta * self + alpha * (a @ b), self broadcast to the product's shape: one GEMM with the
+// bias preloaded into the output (nn.Linear's forward for 2-D inputs).
+Tensor addmm(const Tensor& self, const Tensor& a, const Tensor& b, double beta, double alpha) {
+  GG_CHECK(a->dim() == 2 && b->dim() == 2, "addmm: mat1 and mat2 must be matrices, got ", a->dim(), "-D and ", b->dim(), "-D");
+  GG_CHECK(a->sizes[1] == b->sizes[0], "mat1 and mat2 shapes cannot be multiplied (", a->sizes[0], "x", a->sizes[1],
+           " and ", b->sizes[0], "x", b->sizes[1], ")");
+  check_mm_dtypes(a, b, "addmm");
+  check_same_device(self, a, "addmm");
+  GG_CHECK(self->dtype == a->dtype, "addmm: expected self and mat1 to have the same dtype, but got: ",
+           short_name(self->dtype), " != ", short_name(a->dtype));
+  const DimVec shape{a->sizes[0], b->sizes[1]};
+  GG_CHECK(broadcast_shapes(self->sizes, shape, "addmm") == shape, "addmm: self of shape ", shape_str(self->sizes),
+           " cannot be broadcast to the product's shape ", shape_str(shape));
+  Tensor out = empty(shape, a->dtype, a->device());
+  {
+    GradModeGuard no_grad(false);
+    if (beta == 0.0) zero_(out);
+    else copy_into(out, beta == 1.0 ? self : mul(self, wrapped(beta)));
+  }
+  const int64_t M = shape[0], N = shape[1], K = a->sizes[1];
+  if (out->numel() > 0) {
+    dispatch<kNumbers>(out->dtype, "addmm", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      Tensor ac = a, bc = b;
+      MatArg A = blas_arg(a, M, K, a->strides[0], a->strides[1], a->offset);
+      if (!A.data) { ac = contiguous(detach(a)); A = blas_arg(ac, M, K, K, 1, ac->offset); }
+      MatArg B = blas_arg(b, K, N, b->strides[0], b->strides[1], b->offset);
+      if (!B.data) { bc = contiguous(detach(b)); B = blas_arg(bc, K, N, N, 1, bc->offset); }
+      if (K == 0) return;  // the product is zero: out already holds beta * self
+      cpu::gemm<T>(A.trans, B.trans, M, N, K, T(alpha), reinterpret_cast<const T*>(A.data), A.ld,
+                   reinterpret_cast<const T*>(B.data), B.ld, T(1), out->data<T>(), N);
+    });
+  }
+  if (auto node = make_node("AddmmBackward0", [](OpNode& n, TensorList& g) -> TensorList {
+        Tensor gs, ga, gb;
+        const double beta = n.scalar, alpha = n.scalar2;
+        if (n.needs_input_grad(0)) gs = sum_to(beta == 1.0 ? g[0] : mul(g[0], wrapped(beta)), n.shape);
+        Tensor ga_base = alpha == 1.0 ? g[0] : mul(g[0], wrapped(alpha));
+        if (n.needs_input_grad(1)) ga = mm(ga_base, t_(n.get(1)));
+        if (n.needs_input_grad(2)) gb = mm(t_(n.get(0)), ga_base);
+        return {gs, ga, gb};
+      }, {&self, &a, &b})) {
+    node->shape = self->sizes;
+    node->scalar = beta;
+    node->scalar2 = alpha;
+    node->save("mat1", node->needs_input_grad(2) ? a : Tensor());
+    node->save("mat2", node->needs_input_grad(1) ? b : Tensor());
+    attach(node, out);
+  }
+  return out;
+}
+
 Tensor bmm(const Tensor& a, const Tensor& b) {
   GG_CHECK(a->dim() == 3, "batch1 must be a 3D tensor [bmm: got shape ", shape_str(a->sizes), "]");
   GG_CHECK(b->dim() == 3, "batch2 must be a 3D tensor [bmm: got shape ", shape_str(b->sizes), "]");

@@ -133,7 +133,11 @@ void bind_autograd(py::module_& m) {
   py::class_<Node, std::shared_ptr<Node>>(m, "Node")
       .def("name", &Node::name)
       .def("__repr__", [](py::handle self) {
-        return str_cat("<", self.cast<Node&>().name(), " object at ", (void*)self.ptr(), ">");
+        // PyTorch prints the class name: AccumulateGrad, not torch::autograd::AccumulateGrad.
+        std::string name = self.cast<Node&>().name();
+        auto pos = name.rfind("::");
+        if (pos != std::string::npos) name = name.substr(pos + 2);
+        return str_cat("<", name, " object at ", (void*)self.ptr(), ">");
       })
       .def("__eq__", [](const Node& a, py::handle b) {
         return py::isinstance<Node>(b) && &a == &b.cast<const Node&>();

@@ -234,6 +234,9 @@ void bind_tensor(py::module_& m) {
       .def("argmin", &argmin, py::arg("dim") = py::none(), py::arg("keepdim") = false);
 
   // ---- linear algebra ----
+  cls.def("addmm", [](const Tensor& self, const Tensor& a, const Tensor& b, double beta, double alpha) {
+            return addmm(self, a, b, beta, alpha);
+          }, py::arg("mat1"), py::arg("mat2"), py::kw_only(), py::arg("beta") = 1.0, py::arg("alpha") = 1.0);
   cls.def("matmul", &matmul).def("mm", &mm).def("bmm", &bmm).def("mv", &mv).def("dot", &dot);
 
   // ---- shapes and views ----

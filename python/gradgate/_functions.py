@@ -24,7 +24,7 @@ def _method(name):
 
 for _name in ["neg", "abs", "sign", "exp", "log", "sqrt", "reciprocal", "sin", "cos", "tanh", "sigmoid", "relu",
               "sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "max", "min", "matmul", "mm", "bmm", "mv",
-              "dot", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "reshape", "transpose", "t",
+              "dot", "addmm", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "reshape", "transpose", "t",
               "permute", "squeeze", "unsqueeze", "flatten", "narrow", "select", "clone", "detach", "square",
               "numel"]:
     globals()[_name] = _method(_name)

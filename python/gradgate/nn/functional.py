@@ -12,6 +12,8 @@ def _reduction(reduction):
 
 
 def linear(input, weight, bias=None):
+    if bias is not None and input.dim() == 2:
+        return bias.addmm(input, weight.t())
     out = input.matmul(weight.t())
     return out if bias is None else out + bias
 
