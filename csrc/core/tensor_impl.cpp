@@ -106,7 +106,7 @@ Tensor shallow_alias(const Tensor& t) {
 DimVec broadcast_shapes(const DimVec& a, const DimVec& b, const char* op) {
   size_t n = std::max(a.size(), b.size());
   DimVec out(n, 1);
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = n; i-- > 0;) {  // from the right, so the reported dim matches PyTorch's
     int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     if (da == db || db == 1) {
