@@ -211,6 +211,16 @@ void bind_interop(py::module_& m) {
   m.def("_empty", [](py::handle shape, py::handle dtype) {
     return empty(shape_from_obj(shape), optional_dtype(dtype).value_or(DType::Float32));
   });
+  // zeros / ones / full: filled at birth, so the version counter starts at 0 as in PyTorch.
+  m.def("_full", [](py::handle shape, py::handle value, py::handle dtype) {
+    Tensor t = empty(shape_from_obj(shape), optional_dtype(dtype).value_or(DType::Float32));
+    Tensor v = to_dtype(operand_or_throw(value, "full", "fill_value"), t->dtype);
+    dispatch<kAll>(t->dtype, "full", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      std::fill_n(t->data<T>(), t->numel(), *v->data<T>());
+    });
+    return t;
+  });
   m.def("manual_seed", [](uint64_t seed) {
     g_seed = seed;
     generator().seed(seed);

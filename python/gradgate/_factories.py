@@ -96,19 +96,16 @@ def empty(*size, dtype=None, device=None, requires_grad=False, **_):
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = _infer_dtype(fill_value)
-    t = _C._empty(tuple(size) if not isinstance(size, builtins.int) else (size,), dtype)
-    t.fill_(fill_value)
-    return _finish(t, requires_grad, device)
+    shape = tuple(size) if not isinstance(size, builtins.int) else (size,)
+    return _finish(_C._full(shape, fill_value, dtype), requires_grad, device)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, **_):
-    t = _C._empty(_shape(size), dtype or _dtypes.get_default_dtype())
-    return _finish(t.zero_(), requires_grad, device)
+    return _finish(_C._full(_shape(size), 0, dtype or _dtypes.get_default_dtype()), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **_):
-    t = _C._empty(_shape(size), dtype or _dtypes.get_default_dtype())
-    return _finish(t.fill_(1), requires_grad, device)
+    return _finish(_C._full(_shape(size), 1, dtype or _dtypes.get_default_dtype()), requires_grad, device)
 
 
 def scalar_tensor(value, dtype=None, device=None, requires_grad=False):
