@@ -7,6 +7,7 @@
 namespace gg::py_bind {
 
 using namespace autograd;
+using namespace pybind11::literals;
 
 namespace {
 
@@ -129,8 +130,30 @@ void check_not_inference(const std::vector<Tensor>& ts) {
 
 }  // namespace
 
+// type(t.grad_fn).__name__ is the node's name in PyTorch (AddBackward0, ...). Every node is
+// one C++ type here, so each Python wrapper gets a trivial subclass named after its node,
+// made once per name.
+py::object node_to_python(const std::shared_ptr<Node>& n) {
+  py::object obj = py::cast(n);
+  if (!n) return obj;
+  static PyTypeObject* base = (PyTypeObject*)py::type::of<Node>().ptr();
+  if (Py_TYPE(obj.ptr()) != base) return obj;
+  static py::dict* classes = new py::dict();
+  std::string name = n->name();
+  auto pos = name.rfind("::");
+  if (pos != std::string::npos) name = name.substr(pos + 2);
+  py::str key(name);
+  if (!classes->contains(key)) {
+    py::object sub = py::reinterpret_borrow<py::object>((PyObject*)&PyType_Type)(
+        key, py::make_tuple(py::handle((PyObject*)base)), py::dict("__module__"_a = "gradgate.autograd.graph", "__slots__"_a = py::tuple()));
+    (*classes)[key] = sub;
+  }
+  obj.attr("__class__") = (*classes)[key];
+  return obj;
+}
+
 void bind_autograd(py::module_& m) {
-  py::class_<Node, std::shared_ptr<Node>>(m, "Node")
+  py::class_<Node, std::shared_ptr<Node>>(m, "Node", py::dynamic_attr())
       .def("name", &Node::name)
       .def("__repr__", [](py::handle self) {
         // PyTorch prints the class name: AccumulateGrad, not torch::autograd::AccumulateGrad.
@@ -146,7 +169,7 @@ void bind_autograd(py::module_& m) {
       .def_property_readonly("next_functions", [](const Node& n) {
         py::tuple t(n.next_edges.size());
         for (size_t i = 0; i < n.next_edges.size(); ++i)
-          t[i] = py::make_tuple(n.next_edges[i].fn ? py::cast(n.next_edges[i].fn) : py::none(), n.next_edges[i].input_nr);
+          t[i] = py::make_tuple(node_to_python(n.next_edges[i].fn), n.next_edges[i].input_nr);
         return t;
       })
       .def_property_readonly("variable", [](Node& n) -> py::object {

@@ -287,7 +287,7 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("_device_str", [](const Tensor& t) { return t->device().str(); })
       .def_property_readonly("is_cuda", [](const Tensor& t) { return t->device().is_cuda(); })
       .def_property_readonly("is_leaf", [](const Tensor& t) { return is_leaf(t); })
-      .def_property_readonly("grad_fn", [](const Tensor& t) { return grad_fn(t); })
+      .def_property_readonly("grad_fn", [](const Tensor& t) { return node_to_python(grad_fn(t)); })
       .def_property_readonly("_version", [](const Tensor& t) { return t->version(); })
       .def_property_readonly("retains_grad", [](const Tensor& t) { auto* m = meta(t); return m && m->retains_grad; })
       .def_property_readonly("output_nr", [](const Tensor& t) { auto* m = meta(t); return m ? m->output_nr : 0u; })

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "api/ops.h"
+#include "autograd/node.h"
 
 namespace py = pybind11;
 
@@ -61,6 +62,8 @@ Tensor operand_or_throw(py::handle h, const char* op, const char* arg);
 DimVec shape_from_args(const py::args& args, const char* op);
 DimVec shape_from_obj(py::handle h);
 
+// A graph node as Python sees it: an instance of a class named after the node.
+py::object node_to_python(const std::shared_ptr<autograd::Node>& n);
 void bind_tensor(py::module_& m);
 void bind_autograd(py::module_& m);
 void bind_interop(py::module_& m);
