@@ -95,5 +95,6 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 enum class Reduction { None = 0, Mean = 1, Sum = 2 };
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
                                         const Tensor& pos_weight, Reduction reduction);
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction);
 
 }  // namespace gg

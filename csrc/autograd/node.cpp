@@ -218,12 +218,9 @@ void check_inplace(const Tensor& t, const char* op) {
          "https://github.com/pytorch/rfcs/pull/17 for more details. [", op, "]");
   if (grad_enabled() && t->requires_grad() && is_leaf(t))
     fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation. [", op, "]");
-}
-
-void check_view_inplace(const Tensor& t, const char* op) {
-  if (t->is_view)
-    fail(ErrorKind::NotImplemented, "[", op, "] an in-place operation on a view that autograd has to record "
-         "is not supported yet; write the result out of place (e.g. torch.cat / torch.where) instead");
+  if (grad_enabled() && t->is_view && t->view_base && t->view_base->requires_grad() && is_leaf(t->view_base))
+    fail(ErrorKind::Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation. [",
+         op, "]");
 }
 
 }  // namespace gg::autograd

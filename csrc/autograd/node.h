@@ -118,8 +118,10 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 // Makes `t` the output `output_nr` of `fn` (requires_grad, grad_fn, not a leaf).
 void set_history(const Tensor& t, const std::shared_ptr<Node>& fn, uint32_t output_nr = 0);
 void check_inplace(const Tensor& t, const char* op);
-// In-place ops that would record a node on a view need CopySlices, which gradgate does not
-// have yet: refuse them rather than compute a wrong gradient for the base.
-void check_view_inplace(const Tensor& t, const char* op);
+// After an in-place op wrote `result` (computed out of place, with its own history, or null
+// for a constant) into `self`: makes that the new history of `self`. A plain tensor simply
+// takes result's grad_fn; a view rewrites its base's history through CopySlices
+// (Note [In-place on views]).
+void rebase_history(const Tensor& self, const Tensor& result);
 
 }  // namespace gg::autograd

@@ -57,6 +57,12 @@ inline const char* short_name(DType t) {
   return "?";
 }
 
+// The dtype Python floats become (torch.set_default_dtype): process-wide, as in PyTorch.
+inline DType& default_float_dtype() {
+  static DType d = DType::Float32;
+  return d;
+}
+
 // The lattice here is a chain (bool < int32 < int64 < float32 < float64), so promotion is max.
 inline DType promote(DType a, DType b) { return a > b ? a : b; }
 

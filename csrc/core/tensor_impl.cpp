@@ -94,6 +94,7 @@ Tensor make_view(const Tensor& base, DimVec sizes, DimVec strides, int64_t offse
                                         base->dtype);
   t->is_inference = base->is_inference || modes().inference;
   t->is_view = true;
+  t->view_base = base->view_base ? base->view_base : base;
   return t;
 }
 
@@ -138,7 +139,7 @@ DType result_type(const Tensor* const* ts, size_t n) {
   for (int k = 0; k < 3; ++k) {
     if (!have[k]) continue;
     DType cand = tier[k];
-    if (k == 2 && is_floating(cand)) cand = DType::Float32;  // default dtype for Python floats
+    if (k == 2 && is_floating(cand)) cand = default_float_dtype();  // Python floats
     if (k == 2 && cand == DType::Int32) cand = DType::Int64;
     if (!set) {
       r = cand;

@@ -30,6 +30,7 @@ class TensorImpl {
   bool is_inference = false;
   bool is_wrapped_number = false;  // a Python scalar turned tensor: weakest in promotion
   bool is_view = false;            // made by a view op: shares its storage with a base
+  std::shared_ptr<TensorImpl> view_base;  // the root tensor a view was made from
   std::unique_ptr<AutogradMetaBase> autograd;
 
   int64_t dim() const { return (int64_t)sizes.size(); }

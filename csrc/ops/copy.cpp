@@ -66,36 +66,52 @@ Tensor scalar_tensor(Scalar s, std::optional<DType> dtype, bool wrapped_number) 
 
 Tensor copy_(const Tensor& dst, const Tensor& src) {
   autograd::check_inplace(dst, "copy_");
-  auto node = autograd::make_node("CopyBackwards", [](OpNode& n, TensorList& g) -> TensorList {
-    Tensor gs;
-    if (n.needs_input_grad(1)) gs = grad_for_input(g[0], n.shape, n.dtype);
-    Tensor gd;
-    if (n.needs_input_grad(0)) gd = mul(g[0], wrapped(0.0));
-    return {gd, gs};
-  }, {&dst, &src});
-  if (node) {
-    autograd::check_view_inplace(dst, "copy_");
+  const bool record = grad_enabled() && (dst->requires_grad() || src->requires_grad());
+  if (!record) {
+    copy_into(dst, src);
+    dst->bump_version();
+    return dst;
+  }
+  if (!dst->is_view) {
+    // The old value of dst gets no gradient; src gets it, reduced to its shape and dtype.
+    auto node = autograd::make_node("CopyBackwards", [](OpNode& n, TensorList& g) -> TensorList {
+      Tensor gs;
+      if (n.needs_input_grad(1)) gs = grad_for_input(g[0], n.shape, n.dtype);
+      return {Tensor(), gs};
+    }, {&dst, &src});
     node->shape = src->sizes;
     node->dtype = src->dtype;
+    copy_into(dst, src);
+    dst->bump_version();
+    attach(node, dst);
+    return dst;
   }
-  copy_into(dst, src);
+  // Into a view: the values written are src broadcast and cast (recorded), then CopySlices.
+  Tensor value = src->sizes == dst->sizes ? src : expand(src, dst->sizes);
+  value = to_dtype(value, dst->dtype);
+  copy_into(dst, value);
   dst->bump_version();
-  attach(node, dst);
+  autograd::rebase_history(dst, value);
   return dst;
+}
+
+// fill_ and zero_: the old value gets no gradient.
+static void record_constant_write(const Tensor& t) {
+  if (!grad_enabled() || !t->requires_grad()) return;
+  if (t->is_view) {
+    autograd::rebase_history(t, nullptr);
+    return;
+  }
+  auto node = autograd::make_node("FillBackward0", [](OpNode&, TensorList&) -> TensorList { return {Tensor()}; }, {&t});
+  attach(node, t);
 }
 
 Tensor fill_(const Tensor& t, Scalar value) {
   autograd::check_inplace(t, "fill_");
   check_device(t, "fill_");
-  Tensor v = scalar_tensor(value, t->dtype);
-  copy_into(t, v);
+  copy_into(t, scalar_tensor(value, t->dtype));
   t->bump_version();
-  if (grad_enabled() && t->requires_grad()) {
-    // The old value no longer matters: the gradient stops here.
-    autograd::check_view_inplace(t, "fill_");
-    auto node = autograd::make_node("FillBackward0", [](OpNode&, TensorList&) -> TensorList { return {Tensor()}; }, {&t});
-    attach(node, t);
-  }
+  record_constant_write(t);
   return t;
 }
 
@@ -104,16 +120,11 @@ Tensor zero_(const Tensor& t) {
   check_device(t, "zero_");
   if (t->is_contiguous()) {
     std::memset(t->raw_data(), 0, t->numel() * t->element_size());
-    t->bump_version();
   } else {
-    fill_(t, Scalar::from_int(0));
-    return t;
+    copy_into(t, scalar_tensor(Scalar::from_int(0), t->dtype));
   }
-  if (grad_enabled() && t->requires_grad()) {
-    autograd::check_view_inplace(t, "zero_");
-    auto node = autograd::make_node("ZeroBackward0", [](OpNode&, TensorList&) -> TensorList { return {Tensor()}; }, {&t});
-    attach(node, t);
-  }
+  t->bump_version();
+  record_constant_write(t);
   return t;
 }
 

@@ -9,7 +9,7 @@ using autograd::make_node;
 
 namespace {
 
-DType default_float() { return DType::Float32; }
+DType default_float() { return default_float_dtype(); }
 
 // The value of a one-element tensor as T.
 template <typename T>
@@ -141,7 +141,17 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
 Tensor rsub(const Tensor& a, const Tensor& b) {
   DType dt = promote2(a, b);
   Tensor out = binary_kernel<kNumbers>("rsub", b, a, dt, dt, fn::Sub{});
-  if (auto node = make_node("RsubBackward1", [](OpNode& n, TensorList& g) -> TensorList {
+  // With a Python number for `other`, PyTorch records only self (RsubBackward1).
+  if (b->is_wrapped_number) {
+    if (auto node = make_node("RsubBackward1", [](OpNode& n, TensorList& g) -> TensorList {
+          return {grad_for_input(neg(g[0]), n.shape, DType(n.ints[0]))};
+        }, {&a})) {
+      remember_inputs(*node, a, b);
+      attach(node, out);
+    }
+    return out;
+  }
+  if (auto node = make_node("RsubBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         return {n.needs_input_grad(0) ? grad_a(n, neg(g[0])) : Tensor(),
                 n.needs_input_grad(1) ? grad_b(n, g[0]) : Tensor()};
       }, {&a, &b})) {
@@ -224,8 +234,8 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   if (a->is_wrapped_number) {
     if (auto node = make_node("PowBackward2", [](OpNode& n, TensorList& g) -> TensorList {
           Tensor result = n.get(0);
-          return {Tensor(), grad_b(n, mul(g[0], mul(result, wrapped(std::log(n.scalar)))))};
-        }, {&a, &b})) {
+          return {grad_b(n, mul(g[0], mul(result, wrapped(std::log(n.scalar)))))};
+        }, {&b})) {
       remember_inputs(*node, a, b);
       node->save("result", out, true);
       node->scalar = a->dtype == DType::Float64 ? *a->data<double>() : double(*a->data<int64_t>());
@@ -350,11 +360,18 @@ Tensor inplace(const Tensor& self, const Tensor& other, Inplace op, double alpha
   }
   const bool record = grad_enabled() && (self->requires_grad() || other->requires_grad());
   if (record) {
-    // Compute out of place (on a snapshot of self where the VJP needs its old value), copy
-    // the result in, and make self the output of the recorded node.
-    autograd::check_view_inplace(self, name);
+    // Compute out of place and write the result in. Where the VJP needs self's old value,
+    // a snapshot stands in for self at the same place in the graph (no extra node).
     const bool needs_old_self = op == Inplace::Mul || op == Inplace::Div || op == Inplace::Pow;
-    Tensor src = needs_old_self ? clone(self) : self;
+    Tensor src = self;
+    if (needs_old_self) {
+      src = empty(self->sizes, self->dtype, self->device());
+      copy_into(src, self);
+      if (self->requires_grad()) {
+        autograd::Edge e = autograd::gradient_edge(self);
+        autograd::set_history(src, e.fn, e.input_nr);
+      }
+    }
     Tensor r = op == Inplace::Add ? add(src, other, alpha)
              : op == Inplace::Sub ? sub(src, other, alpha)
              : op == Inplace::Mul ? mul(src, other)
@@ -362,8 +379,7 @@ Tensor inplace(const Tensor& self, const Tensor& other, Inplace op, double alpha
                                   : pow(src, other);
     copy_into(self, r);
     self->bump_version();
-    auto* m = autograd::meta(r);
-    autograd::set_history(self, m->grad_fn, m->output_nr);
+    autograd::rebase_history(self, r);
     return self;
   }
   Tensor oc = other->dtype == self->dtype ? other : cast_raw(other, self->dtype);

@@ -228,7 +228,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     // Fold the batch dims of `a` into its rows: one GEMM.
     const int64_t K = a->sizes[da - 1];
     GG_CHECK(K == b->sizes[0], "mat1 and mat2 shapes cannot be multiplied (", a->numel() / std::max<int64_t>(K, 1),
-             "x", K, " and ", b->sizes[0], "x", db == 2 ? b->sizes[1] : 1, ")");
+             "x", K, " and ", b->sizes[0], "x", db == 2 ? b->sizes[1] : 1, ") [matmul: shapes ", shape_str(a->sizes),
+             " and ", shape_str(b->sizes), "]");
     DimVec out_shape(a->sizes.begin(), a->sizes.end() - 1);
     Tensor b2 = db == 1 ? unsqueeze(b, 1) : b;
     Tensor r = mm(reshape(a, DimVec{-1, K}), b2);

@@ -46,7 +46,6 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, const 
     if (weight) l = mul(l, weight);
     out = reduce(l, reduction);
   }
-  TensorList inputs{x, y, weight, pos_weight};
   if (auto node = make_node("BinaryCrossEntropyWithLogitsBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         Tensor self = n.get(0), target = n.get(1), w = n.get(2), p = n.get(3);
         Tensor gr = g[0];
@@ -68,12 +67,39 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, const 
           if (p) d = add(d, mul(sub(p, wrapped(1.0)), neg(log(sigmoid(self)))));  // softplus(-x)
           gy = mul(gr, d);
         }
-        return {gx, gy, Tensor(), Tensor()};
-      }, inputs)) {
+        return {gx, gy};
+      }, {&x, &y})) {
     node->save("self", x);
     node->save("target", y);
     node->save("weight", weight);
     node->save("pos_weight", pos_weight);
+    node->ints[0] = int64_t(reduction);
+    attach(node, out);
+  }
+  return out;
+}
+
+// (x - y)^2, reduced; the VJP is 2 (x - y) g (/ N for the mean).
+Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction reduction) {
+  check_same_device(x, y, "mse_loss");
+  Tensor out;
+  {
+    GradModeGuard no_grad(false);
+    Tensor d = sub(x, y);
+    out = reduce(mul(d, d), reduction);
+  }
+  if (auto node = make_node("MseLossBackward0", [](OpNode& n, TensorList& g) -> TensorList {
+        Tensor self = n.get(0), target = n.get(1);
+        Tensor d = sub(self, target);
+        Tensor gr = g[0];
+        const auto red = Reduction(n.ints[0]);
+        if (red == Reduction::Mean) gr = div(gr, wrapped(double(std::max<int64_t>(d->numel(), 1))));
+        Tensor gd = mul(mul(d, wrapped(2.0)), gr);
+        return {n.needs_input_grad(0) ? grad_for_input(gd, self->sizes, self->dtype) : Tensor(),
+                n.needs_input_grad(1) ? grad_for_input(neg(gd), target->sizes, target->dtype) : Tensor()};
+      }, {&x, &y})) {
+    node->save("self", x);
+    node->save("target", y);
     node->ints[0] = int64_t(reduction);
     attach(node, out);
   }

@@ -95,6 +95,7 @@ Tensor reshape(const Tensor& t, const DimVec& shape) {
   Tensor c = clone(t);
   Tensor out = make_view(c, sizes, contiguous_strides(sizes), 0);
   out->is_view = false;
+  out->view_base = nullptr;
   return record_view(out, c, "UnsafeViewBackward0", view_backward);
 }
 

@@ -29,6 +29,15 @@ struct DLManagedTensor {
   void* manager_ctx;
   void (*deleter)(DLManagedTensor*);
 };
+// DLPack 1.x: versioned, with flags (a consumer may write only if READ_ONLY is clear).
+struct DLPackVersion { uint32_t major; uint32_t minor; };
+struct DLManagedTensorVersioned {
+  DLPackVersion version;
+  void* manager_ctx;
+  void (*deleter)(DLManagedTensorVersioned*);
+  uint64_t flags;
+  DLTensor dl_tensor;
+};
 constexpr int32_t kDLCPU = 1, kDLCUDA = 2;
 enum : uint8_t { kDLInt = 0, kDLUInt = 1, kDLFloat = 2, kDLBool = 6 };
 
@@ -36,6 +45,7 @@ struct DLOwner {
   Tensor tensor;
   std::vector<int64_t> shape, strides;
   DLManagedTensor managed;
+  DLManagedTensorVersioned versioned;
 };
 
 DLDataType to_dl(DType t) {
@@ -60,12 +70,12 @@ DType from_dl(DLDataType d) {
        "); gradgate supports float32, float64, int32, int64 and bool");
 }
 
-py::capsule to_dlpack(const Tensor& t) {
+py::capsule to_dlpack(const Tensor& t, bool versioned) {
   auto* owner = new DLOwner();
   owner->tensor = t;
   owner->shape.assign(t->sizes.begin(), t->sizes.end());
   owner->strides.assign(t->strides.begin(), t->strides.end());
-  DLTensor& dl = owner->managed.dl_tensor;
+  DLTensor dl;
   dl.data = t->storage->data;
   dl.device = {t->device().is_cuda() ? kDLCUDA : kDLCPU, std::max(0, t->device().index)};
   dl.ndim = (int32_t)t->dim();
@@ -73,10 +83,18 @@ py::capsule to_dlpack(const Tensor& t) {
   dl.shape = owner->shape.data();
   dl.strides = owner->strides.data();
   dl.byte_offset = t->offset * t->element_size();
-  owner->managed.manager_ctx = owner;
-  owner->managed.deleter = [](DLManagedTensor* m) { delete static_cast<DLOwner*>(m->manager_ctx); };
+  if (versioned) {
+    owner->versioned = {{1, 0}, owner, [](DLManagedTensorVersioned* m) { delete static_cast<DLOwner*>(m->manager_ctx); }, 0, dl};
+    return py::capsule(&owner->versioned, "dltensor_versioned", [](PyObject* cap) {
+      // Only a capsule nobody consumed still owns its tensor.
+      if (PyCapsule_IsValid(cap, "dltensor_versioned")) {
+        auto* m = static_cast<DLManagedTensorVersioned*>(PyCapsule_GetPointer(cap, "dltensor_versioned"));
+        if (m && m->deleter) m->deleter(m);
+      }
+    });
+  }
+  owner->managed = {dl, owner, [](DLManagedTensor* m) { delete static_cast<DLOwner*>(m->manager_ctx); }};
   return py::capsule(&owner->managed, "dltensor", [](PyObject* cap) {
-    // Only a capsule nobody consumed still owns its tensor.
     if (PyCapsule_IsValid(cap, "dltensor")) {
       auto* m = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(cap, "dltensor"));
       if (m && m->deleter) m->deleter(m);
@@ -85,10 +103,22 @@ py::capsule to_dlpack(const Tensor& t) {
 }
 
 Tensor from_dlpack_capsule(py::capsule cap) {
-  GG_CHECK_KIND(PyCapsule_IsValid(cap.ptr(), "dltensor"), Value,
-                "from_dlpack: expected an unconsumed 'dltensor' capsule");
-  auto* m = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(cap.ptr(), "dltensor"));
-  const DLTensor& dl = m->dl_tensor;
+  const bool versioned = PyCapsule_IsValid(cap.ptr(), "dltensor_versioned");
+  GG_CHECK_KIND(versioned || PyCapsule_IsValid(cap.ptr(), "dltensor"), Value,
+                "from_dlpack: expected an unconsumed 'dltensor' or 'dltensor_versioned' capsule");
+  const DLTensor* dlp;
+  std::function<void(void*)> release;
+  if (versioned) {
+    auto* m = static_cast<DLManagedTensorVersioned*>(PyCapsule_GetPointer(cap.ptr(), "dltensor_versioned"));
+    GG_CHECK(m->version.major == 1, "from_dlpack: unsupported DLPack major version ", m->version.major);
+    dlp = &m->dl_tensor;
+    release = [m](void*) { if (m->deleter) m->deleter(m); };
+  } else {
+    auto* m = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(cap.ptr(), "dltensor"));
+    dlp = &m->dl_tensor;
+    release = [m](void*) { if (m->deleter) m->deleter(m); };
+  }
+  const DLTensor& dl = *dlp;
   if (dl.device.device_type != kDLCPU) fail_no_cuda("from_dlpack");
   DType dt = from_dl(dl.dtype);
   DimVec sizes(dl.shape, dl.shape + dl.ndim);
@@ -100,9 +130,8 @@ Tensor from_dlpack_capsule(py::capsule cap) {
     else if (extent) extent += (sizes[i] - 1) * strides[i];
   }
   char* base = static_cast<char*>(dl.data) + dl.byte_offset;
-  auto storage = Storage::wrap(base, size_t(extent) * itemsize(dt), Device{},
-                               [m](void*) { if (m->deleter) m->deleter(m); });
-  PyCapsule_SetName(cap.ptr(), "used_dltensor");
+  auto storage = Storage::wrap(base, size_t(extent) * itemsize(dt), Device{}, release);
+  PyCapsule_SetName(cap.ptr(), versioned ? "used_dltensor_versioned" : "used_dltensor");
   return std::make_shared<TensorImpl>(storage, sizes, strides, 0, dt);
 }
 
@@ -197,9 +226,12 @@ void bind_interop(py::module_& m) {
       [](const Tensor& t, bool force) { return to_numpy(t, force); }, py::is_method(tensor_cls),
       py::arg("force") = false));
   py::setattr(tensor_cls, "__dlpack__", py::cpp_function(
-      [](const Tensor& t, py::kwargs) {
-        GG_CHECK(!t->requires_grad(), "Can't export tensors that require gradient, use tensor.detach()");
-        return to_dlpack(t);
+      [](const Tensor& t, py::kwargs kwargs) {
+        if (t->requires_grad()) throw py::buffer_error("Can't export tensors that require gradient, use tensor.detach()");
+        bool versioned = false;
+        if (kwargs.contains("max_version") && !kwargs["max_version"].is_none())
+          versioned = kwargs["max_version"].cast<py::tuple>()[0].cast<int>() >= 1;
+        return to_dlpack(t, versioned);
       }, py::is_method(tensor_cls)));
   py::setattr(tensor_cls, "__dlpack_device__", py::cpp_function(
       [](const Tensor& t) {
@@ -209,11 +241,11 @@ void bind_interop(py::module_& m) {
   m.def("_from_numpy", &from_numpy);
   m.def("_from_dlpack_capsule", &from_dlpack_capsule);
   m.def("_empty", [](py::handle shape, py::handle dtype) {
-    return empty(shape_from_obj(shape), optional_dtype(dtype).value_or(DType::Float32));
+    return empty(shape_from_obj(shape), optional_dtype(dtype).value_or(default_float_dtype()));
   });
   // zeros / ones / full: filled at birth, so the version counter starts at 0 as in PyTorch.
   m.def("_full", [](py::handle shape, py::handle value, py::handle dtype) {
-    Tensor t = empty(shape_from_obj(shape), optional_dtype(dtype).value_or(DType::Float32));
+    Tensor t = empty(shape_from_obj(shape), optional_dtype(dtype).value_or(default_float_dtype()));
     Tensor v = to_dtype(operand_or_throw(value, "full", "fill_value"), t->dtype);
     dispatch<kAll>(t->dtype, "full", [&](auto tag) {
       using T = typename decltype(tag)::type;
@@ -228,12 +260,12 @@ void bind_interop(py::module_& m) {
   m.def("initial_seed", []() { return g_seed; });
   m.def("_rand", [](py::handle shape, py::handle dtype) {
     std::uniform_real_distribution<double> u(0.0, 1.0);
-    return random_tensor(shape_from_obj(shape), optional_dtype(dtype).value_or(DType::Float32),
+    return random_tensor(shape_from_obj(shape), optional_dtype(dtype).value_or(default_float_dtype()),
                          [&] { return u(generator()); });
   });
   m.def("_randn", [](py::handle shape, py::handle dtype) {
     std::normal_distribution<double> n(0.0, 1.0);
-    return random_tensor(shape_from_obj(shape), optional_dtype(dtype).value_or(DType::Float32),
+    return random_tensor(shape_from_obj(shape), optional_dtype(dtype).value_or(default_float_dtype()),
                          [&] { return n(generator()); });
   });
   m.def("_randint", [](int64_t low, int64_t high, py::handle shape, py::handle dtype) {

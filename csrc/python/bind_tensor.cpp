@@ -78,6 +78,10 @@ Tensor index_basic(const Tensor& self, py::handle index) {
       std::optional<int64_t> s, e;
       if (start != PY_SSIZE_T_MIN && start != 0) s = start;
       if (stop != PY_SSIZE_T_MAX) e = stop;
+      if (!s && !e && step == 1) {
+        ++dim;  // `:` keeps the dim as it is, and PyTorch records nothing for it
+        continue;
+      }
       r = slice(r, dim++, s, e, step);
     } else if (PyBool_Check(o)) {
       throw py::index_error("indexing with a Python bool is not supported yet");
@@ -143,13 +147,13 @@ void bind_tensor(py::module_& m) {
 
   // ---- operators ----
   cls.def("__add__", &binary_op<add1>, py::is_operator())
-      .def("__radd__", &reflected_op<add1>, py::is_operator())
+      .def("__radd__", &binary_op<add1>, py::is_operator())  // self first, as PyTorch records it
       .def("__sub__", &binary_op<sub1>, py::is_operator())
       .def("__rsub__", &binary_op<rsub_>, py::is_operator())
       .def("__mul__", &binary_op<mul>, py::is_operator())
-      .def("__rmul__", &reflected_op<mul>, py::is_operator())
+      .def("__rmul__", &binary_op<mul>, py::is_operator())
       .def("__truediv__", &binary_op<div>, py::is_operator())
-      .def("__rtruediv__", &binary_op<rdiv>, py::is_operator())
+      .def("__rtruediv__", &reflected_op<rdiv>, py::is_operator())
       .def("__pow__", &binary_op<pow>, py::is_operator())
       .def("__rpow__", &reflected_op<pow>, py::is_operator())
       .def("__matmul__", &binary_op<matmul>, py::is_operator())
@@ -267,7 +271,8 @@ void bind_tensor(py::module_& m) {
       .def("contiguous", [](const Tensor& t) { return contiguous(t); })
       .def("clone", [](const Tensor& t) { return clone(t); })
       .def("detach", &detach)
-      .def("_to_dtype", &to_dtype, py::arg("dtype"), py::arg("copy") = false)
+      .def("_to_dtype", [](const Tensor& t, py::handle dtype, bool copy) { return to_dtype(t, dtype_from_py(dtype), copy); },
+           py::arg("dtype"), py::arg("copy") = false)
       .def("__getitem__", &index_basic)
       .def("__setitem__", [](const Tensor& self, py::handle index, py::handle value) {
         Tensor dst = index_basic(self, index);
@@ -279,6 +284,8 @@ void bind_tensor(py::module_& m) {
                                                   std::optional<Tensor> pw, int reduction) {
     return binary_cross_entropy_with_logits(x, y, w.value_or(nullptr), pw.value_or(nullptr), Reduction(reduction));
   });
+
+  m.def("_mse_loss", [](const Tensor& x, const Tensor& y, int reduction) { return mse_loss(x, y, Reduction(reduction)); });
 
   // ---- properties ----
   cls.def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(std::vector<int64_t>(t->sizes.begin(), t->sizes.end()))); })
@@ -292,7 +299,10 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("retains_grad", [](const Tensor& t) { auto* m = meta(t); return m && m->retains_grad; })
       .def_property_readonly("output_nr", [](const Tensor& t) { auto* m = meta(t); return m ? m->output_nr : 0u; })
       .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
-                    [](const Tensor& t, bool r) { set_requires_grad(t, r); })
+                    [](const Tensor& t, bool r) {
+                      GG_CHECK(is_leaf(t), "you can only change requires_grad flags of leaf variables.");
+                      set_requires_grad(t, r);
+                    })
       .def_property("grad",
                     [](const Tensor& t) -> Tensor {
                       auto* m = meta(t);

@@ -147,6 +147,11 @@ PYBIND11_MODULE(_C, m) {
     m.attr(kDTypeNames[i]) = dtype_object(DType(i));
   }
 
+  m.def("_set_default_dtype", [](py::handle d) {
+    DType t = dtype_from_py(d);
+    if (!is_floating(t)) throw py::type_error("only floating-point types are supported as the default type");
+    default_float_dtype() = t;
+  });
   m.def("get_num_threads", &cpu::get_num_threads);
   m.def("set_num_threads", [](int n) {
     if (n < 1) throw py::value_error("set_num_threads expects a positive integer");

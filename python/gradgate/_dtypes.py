@@ -45,4 +45,5 @@ def get_default_dtype():
 def set_default_dtype(d):
     if d not in (float32, float64):
         raise TypeError("only floating-point types are supported as the default type")
+    _C._set_default_dtype(d)
     _default_dtype[0] = d

@@ -85,7 +85,12 @@ def from_numpy(arr):
 
 
 def from_dlpack(ext):
-    capsule = ext.__dlpack__() if hasattr(ext, "__dlpack__") else ext
+    if not hasattr(ext, "__dlpack__"):
+        return _C._from_dlpack_capsule(ext)  # a capsule already
+    try:
+        capsule = ext.__dlpack__(max_version=(1, 0))
+    except TypeError:  # producers that predate DLPack 1.0
+        capsule = ext.__dlpack__()
     return _C._from_dlpack_capsule(capsule)
 
 

@@ -102,7 +102,7 @@ def _iter(self):
 
 
 def _array(self, dtype=None, copy=None):
-    a = self.detach().numpy()
+    a = self.numpy()
     return a if dtype is None else a.astype(dtype, copy=False)
 
 
@@ -186,7 +186,7 @@ _methods = {
     "long": lambda self: self._to_dtype(_dtypes.int64),
     "int": lambda self: self._to_dtype(_dtypes.int32),
     "bool": lambda self: self._to_dtype(_dtypes.bool_),
-    "square": lambda self: self * self,
+    "square": lambda self: self ** 2,
     "__contains__": lambda self, v: bool((self == v).sum().item() > 0),
 }
 

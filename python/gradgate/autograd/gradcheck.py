@@ -15,30 +15,29 @@ def _flat_outputs(out):
 
 
 def _numerical_jacobians(func, inputs, eps):
-    """J[i][j]: d output_j / d input_i, by central differences, as (numel_in, numel_out) arrays."""
-    from .grad_mode import no_grad
+    """J[i][j]: d output_j / d input_i, by central differences, as (numel_in, numel_out) arrays.
+    Runs func with grad mode as the caller has it: gradgradcheck's func differentiates inside."""
     jac = []
-    with no_grad():
-        base = [o.detach().numpy().copy() for o in _flat_outputs(func(*inputs))]
-        for t in inputs:
-            if not (isinstance(t, Tensor) and t.requires_grad):
-                jac.append(None)
-                continue
-            data = t.detach().numpy()  # shares memory with t
-            flat = data.reshape(-1) if data.flags.c_contiguous else None
-            if flat is None:
-                raise GradcheckError("gradcheck needs contiguous inputs")
-            cols = [np.zeros((t.numel(), b.size)) for b in base]
-            for k in range(t.numel()):
-                orig = flat[k]
-                flat[k] = orig + eps
-                plus = [o.detach().numpy().copy() for o in _flat_outputs(func(*inputs))]
-                flat[k] = orig - eps
-                minus = [o.detach().numpy().copy() for o in _flat_outputs(func(*inputs))]
-                flat[k] = orig
-                for j, (p, m) in enumerate(zip(plus, minus)):
-                    cols[j][k] = ((p.astype(np.float64) - m.astype(np.float64)) / (2 * eps)).reshape(-1)
-            jac.append(cols)
+    base = [o.detach().numpy().copy() for o in _flat_outputs(func(*inputs))]
+    for t in inputs:
+        if not (isinstance(t, Tensor) and t.requires_grad):
+            jac.append(None)
+            continue
+        data = t.detach().numpy()  # shares memory with t
+        flat = data.reshape(-1) if data.flags.c_contiguous else None
+        if flat is None:
+            raise GradcheckError("gradcheck needs contiguous inputs")
+        cols = [np.zeros((t.numel(), b.size)) for b in base]
+        for k in range(t.numel()):
+            orig = flat[k]
+            flat[k] = orig + eps
+            plus = [o.detach().numpy().copy() for o in _flat_outputs(func(*inputs))]
+            flat[k] = orig - eps
+            minus = [o.detach().numpy().copy() for o in _flat_outputs(func(*inputs))]
+            flat[k] = orig
+            for j, (p, m) in enumerate(zip(plus, minus)):
+                cols[j][k] = ((p.astype(np.float64) - m.astype(np.float64)) / (2 * eps)).reshape(-1)
+        jac.append(cols)
     return jac
 
 

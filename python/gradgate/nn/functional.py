@@ -31,10 +31,12 @@ def tanh(input):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    diff = input - target
-    loss = diff * diff
-    r = _reduction(reduction)
-    return loss.mean() if r == 1 else loss.sum() if r == 2 else loss
+    if input.shape != target.shape:
+        import warnings
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", stacklevel=2)
+    return _C._mse_loss(input, target, _reduction(reduction))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
