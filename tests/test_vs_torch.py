@@ -392,6 +392,21 @@ def p_casts(lib, F, a):
     return {"x": x, "d": d, "f": f, "i": i, "b": b, "c": c, "out": out, "_from_float32": ("out",)}
 
 
+def p_inplace_into_views(lib, F, a, b):
+    # writes through views of intermediates and of a plain buffer reach the right leaves
+    x = lib.tensor(a, requires_grad=True)
+    w = lib.tensor(b, requires_grad=True)
+    y = x * 1
+    y[0].mul_(2)
+    y[1, 1:3] += w
+    z = lib.zeros(3, 4)
+    z[2, ::2] = w
+    out = (y * y).sum() + (z * 3).sum()
+    out.backward()
+    # CopySlices wraps the op's node in PyTorch; gradgate records the op beside it
+    return {"x": x, "w": w, "y": y, "z": z, "out": out, "_no_graph": ("y", "z", "out")}
+
+
 def p_max_ties_and_abs_at_zero(lib, F):
     # conventions at kinks: PyTorch's choices must be reproduced, not just "a" subgradient
     x = lib.tensor([1.0, 3.0, 3.0, 0.0, -2.0], requires_grad=True)
@@ -453,6 +468,7 @@ PROGRAMS = [
     ("float64_everything", p_float64_everything, [_f64(3, 4), _f64(4, 4, seed=1)]),
     ("casts", p_casts, [_f32(2, 3)]),
     ("max_ties_and_abs_at_zero", p_max_ties_and_abs_at_zero, []),
+    ("inplace_into_views", p_inplace_into_views, [_f32(3, 4), _f32(2, seed=1)]),
     ("module_training_step", p_module_training_step, [_f32(2, 3), _f32(2, seed=1), _f32(4, 3, seed=2),
                                                       _f32(4, 2, seed=3)]),
 ]
