@@ -92,8 +92,12 @@ Tensor index_basic(const Tensor& self, py::handle index) {
       if (t->dim() == 0 && is_integral(t->dtype, false)) {
         r = select(r, dim, it.attr("item")().cast<int64_t>());
       } else {
-        throw py::type_error("[index] indexing with integer or boolean tensors (advanced indexing) is not supported yet");
+        throw py::index_error("[index] indexing with integer or boolean tensors or lists (advanced indexing) is not "
+                              "supported yet");
       }
+    } else if (PyList_Check(o)) {
+      throw py::index_error("[index] indexing with integer or boolean tensors or lists (advanced indexing) is not "
+                            "supported yet");
     } else {
       throw py::index_error(str_cat("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
                                     "valid indices (got ", Py_TYPE(o)->tp_name, ")"));
@@ -133,13 +137,21 @@ const py::detail::type_info* tensor_type_info() { return g_tensor_tinfo; }
 
 void bind_tensor(py::module_& m) {
   using namespace autograd;
+  using namespace pybind11::literals;
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor", py::dynamic_attr());
   g_tensor_type = (PyTypeObject*)cls.ptr();
   g_tensor_tinfo = py::detail::get_type_info(typeid(TensorImpl));
 
-  // Tensor(other): a new tensor sharing other's memory (used by nn.Parameter).
-  cls.def(py::init([](const Tensor& src, bool requires_grad) {
-            Tensor t = detach(src);
+  // Tensor(other): a new tensor sharing other's memory (used by nn.Parameter);
+  // Tensor(data): a default-float tensor from Python data, as torch.Tensor([1, 2]) is.
+  cls.def(py::init([](py::handle data, bool requires_grad) {
+            Tensor t;
+            if (is_tensor(data)) {
+              t = detach(data.cast<Tensor>());
+            } else {
+              py::object made = py::module_::import("gradgate").attr("tensor")(data, "dtype"_a = dtype_object(default_float_dtype()));
+              t = made.cast<Tensor>();
+            }
             if (requires_grad) set_requires_grad(t, true);
             return t;
           }),
