@@ -28,6 +28,36 @@ py::object reflected_op(const Tensor& self, py::handle other) {
   return py::cast(Op(o, self));
 }
 
+// ---- the hot path: operators and unary math as plain CPython methods (METH_O /
+// METH_NOARGS), without pybind11's general dispatcher (argument tuples, overload search).
+template <Tensor (*Op)(const Tensor&, const Tensor&), bool Reflected>
+PyObject* raw_binary(PyObject* self, PyObject* other) noexcept {
+  try {
+    Tensor o;
+    if (!to_operand(other, o)) Py_RETURN_NOTIMPLEMENTED;
+    Tensor s = py::handle(self).cast<Tensor>();
+    return py::cast(Reflected ? Op(o, s) : Op(s, o)).release().ptr();
+  } catch (...) {
+    return raise_current_exception();
+  }
+}
+
+template <Tensor (*Op)(const Tensor&)>
+PyObject* raw_unary(PyObject* self, PyObject*) noexcept {
+  try {
+    return py::cast(Op(py::handle(self).cast<Tensor>())).release().ptr();
+  } catch (...) {
+    return raise_current_exception();
+  }
+}
+
+void add_raw_method(py::handle cls, const char* name, PyCFunction fn, int flags) {
+  auto* def = new PyMethodDef{name, fn, flags, nullptr};  // lives as long as the type
+  PyObject* descr = PyDescr_NewMethod((PyTypeObject*)cls.ptr(), def);
+  if (!descr || PyObject_SetAttrString(cls.ptr(), name, descr) < 0) throw py::error_already_set();
+  Py_DECREF(descr);
+}
+
 Tensor add1(const Tensor& a, const Tensor& b) { return add(a, b, 1.0); }
 Tensor sub1(const Tensor& a, const Tensor& b) { return sub(a, b, 1.0); }
 Tensor rsub_(const Tensor& self, const Tensor& other) { return rsub(self, other); }
@@ -158,26 +188,27 @@ void bind_tensor(py::module_& m) {
           py::arg("data"), py::arg("requires_grad") = false);
 
   // ---- operators ----
-  cls.def("__add__", &binary_op<add1>, py::is_operator())
-      .def("__radd__", &binary_op<add1>, py::is_operator())  // self first, as PyTorch records it
-      .def("__sub__", &binary_op<sub1>, py::is_operator())
-      .def("__rsub__", &binary_op<rsub_>, py::is_operator())
-      .def("__mul__", &binary_op<mul>, py::is_operator())
-      .def("__rmul__", &binary_op<mul>, py::is_operator())
-      .def("__truediv__", &binary_op<div>, py::is_operator())
-      .def("__rtruediv__", &reflected_op<rdiv>, py::is_operator())
-      .def("__pow__", &binary_op<pow>, py::is_operator())
+  // radd/rmul keep self first, as PyTorch records them.
+  add_raw_method(cls, "__add__", (PyCFunction)&raw_binary<add1, false>, METH_O);
+  add_raw_method(cls, "__radd__", (PyCFunction)&raw_binary<add1, false>, METH_O);
+  add_raw_method(cls, "__sub__", (PyCFunction)&raw_binary<sub1, false>, METH_O);
+  add_raw_method(cls, "__rsub__", (PyCFunction)&raw_binary<rsub_, false>, METH_O);
+  add_raw_method(cls, "__mul__", (PyCFunction)&raw_binary<mul, false>, METH_O);
+  add_raw_method(cls, "__rmul__", (PyCFunction)&raw_binary<mul, false>, METH_O);
+  add_raw_method(cls, "__truediv__", (PyCFunction)&raw_binary<div, false>, METH_O);
+  add_raw_method(cls, "__rtruediv__", (PyCFunction)&raw_binary<rdiv, true>, METH_O);
+  add_raw_method(cls, "__matmul__", (PyCFunction)&raw_binary<matmul, false>, METH_O);
+  add_raw_method(cls, "__rmatmul__", (PyCFunction)&raw_binary<matmul, true>, METH_O);
+  add_raw_method(cls, "__neg__", (PyCFunction)&raw_unary<neg>, METH_NOARGS);
+  add_raw_method(cls, "__abs__", (PyCFunction)&raw_unary<abs>, METH_NOARGS);
+  cls.def("__pow__", &binary_op<pow>, py::is_operator())
       .def("__rpow__", &reflected_op<pow>, py::is_operator())
-      .def("__matmul__", &binary_op<matmul>, py::is_operator())
-      .def("__rmatmul__", &reflected_op<matmul>, py::is_operator())
       .def("__eq__", &binary_op<cmp<Compare::Eq>>, py::is_operator())
       .def("__ne__", &binary_op<cmp<Compare::Ne>>, py::is_operator())
       .def("__lt__", &binary_op<cmp<Compare::Lt>>, py::is_operator())
       .def("__le__", &binary_op<cmp<Compare::Le>>, py::is_operator())
       .def("__gt__", &binary_op<cmp<Compare::Gt>>, py::is_operator())
       .def("__ge__", &binary_op<cmp<Compare::Ge>>, py::is_operator())
-      .def("__neg__", &neg)
-      .def("__abs__", &abs)
       .def("__hash__", [](py::handle self) { return (Py_ssize_t)(uintptr_t)self.ptr(); })
       .def("__iadd__", &inplace_op<Inplace::Add>, py::is_operator())
       .def("__isub__", &inplace_op<Inplace::Sub>, py::is_operator())
@@ -186,7 +217,8 @@ void bind_tensor(py::module_& m) {
       .def("__ipow__", &inplace_op<Inplace::Pow>, py::is_operator());
 
   // ---- elementwise methods ----
-#define GG_UNARY(name, F, node, saves, to_float) cls.def(#name, &name);
+#define GG_UNARY(name, F, node, saves, to_float) \
+  add_raw_method(cls, #name, (PyCFunction)&raw_unary<name>, METH_NOARGS);
 #include "api/unary_ops.def"
 #undef GG_UNARY
   cls.def("add", [](const Tensor& a, py::handle b, double alpha) { return add(a, operand_or_throw(b, "add", "other"), alpha); },

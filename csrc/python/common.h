@@ -62,6 +62,12 @@ Tensor operand_or_throw(py::handle h, const char* op, const char* arg);
 DimVec shape_from_args(const py::args& args, const char* op);
 DimVec shape_from_obj(py::handle h);
 
+// The Python exception PyTorch raises for each kind of gradgate error.
+PyObject* exception_type(ErrorKind kind);
+// Sets the Python error for the exception being handled (call inside a catch block) and
+// returns nullptr, for functions called straight from CPython.
+PyObject* raise_current_exception();
+
 // A graph node as Python sees it: an instance of a class named after the node.
 py::object node_to_python(const std::shared_ptr<autograd::Node>& n);
 void bind_tensor(py::module_& m);

@@ -12,6 +12,32 @@ PyObject* g_dtypes[kNumDTypes];
 const char* const kDTypeNames[kNumDTypes] = {"bool", "int32", "int64", "float32", "float64"};
 }  // namespace
 
+PyObject* exception_type(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Index: return PyExc_IndexError;
+    case ErrorKind::Value: return PyExc_ValueError;
+    case ErrorKind::Type: return PyExc_TypeError;
+    case ErrorKind::NotImplemented: return PyExc_NotImplementedError;
+    case ErrorKind::Runtime: break;
+  }
+  return PyExc_RuntimeError;
+}
+
+PyObject* raise_current_exception() {
+  try {
+    throw;
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const Error& e) {
+    PyErr_SetString(exception_type(e.kind), e.what());
+  } catch (py::builtin_exception& e) {
+    e.set_error();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
 py::object dtype_object(DType t) { return py::reinterpret_borrow<py::object>(g_dtypes[int(t)]); }
 
 DType dtype_from_py(py::handle h) {
@@ -120,15 +146,7 @@ PYBIND11_MODULE(_C, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const Error& e) {
-      PyObject* type = PyExc_RuntimeError;
-      switch (e.kind) {
-        case ErrorKind::Index: type = PyExc_IndexError; break;
-        case ErrorKind::Value: type = PyExc_ValueError; break;
-        case ErrorKind::Type: type = PyExc_TypeError; break;
-        case ErrorKind::NotImplemented: type = PyExc_NotImplementedError; break;
-        case ErrorKind::Runtime: break;
-      }
-      PyErr_SetString(type, e.what());
+      PyErr_SetString(exception_type(e.kind), e.what());
     }
   });
 
