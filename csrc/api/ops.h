@@ -97,4 +97,19 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
                                         const Tensor& pos_weight, Reduction reduction);
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction);
 
+// ---- optimizer updates (in place, unrecorded, one pass per parameter) ----
+struct SgdOptions {
+  double lr, momentum, dampening, weight_decay;
+  bool nesterov, maximize;
+};
+// Returns the momentum buffer (made from the gradient on the first step) or null without momentum.
+Tensor sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdOptions& o);
+struct AdamOptions {
+  double lr, beta1, beta2, eps, weight_decay;
+  bool amsgrad, maximize, decoupled_weight_decay;
+};
+// `step` is the step number after this update (1 on the first call).
+void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                 const Tensor& max_exp_avg_sq, double step, const AdamOptions& o);
+
 }  // namespace gg

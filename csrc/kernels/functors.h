@@ -62,6 +62,48 @@ struct Le { template <class T> GG_HOST_DEVICE bool operator()(T a, T b) const { 
 struct Gt { template <class T> GG_HOST_DEVICE bool operator()(T a, T b) const { return a > b; } };
 struct Ge { template <class T> GG_HOST_DEVICE bool operator()(T a, T b) const { return a >= b; } };
 
+// ---- optimizer updates: one pass per parameter, PyTorch's operation order ----
+// SGD: d = g (+ wd p); buf = momentum buf + (1 - dampening) d (buf = d on the first step);
+// d = nesterov ? d + momentum buf : buf; p -= lr d.
+template <class T>
+struct SgdUpdate {
+  T lr, momentum, dampening, weight_decay;
+  bool nesterov, maximize, first;
+  GG_HOST_DEVICE void operator()(T& p, T g, T* buf) const {
+    T d = maximize ? -g : g;
+    if (weight_decay != T(0)) d = d + weight_decay * p;
+    if (buf) {
+      *buf = first ? d : *buf * momentum + (T(1) - dampening) * d;
+      d = nesterov ? d + momentum * *buf : *buf;
+    }
+    p = p + (-lr) * d;
+  }
+};
+// Adam / AdamW: m = lerp(m, g, 1 - b1); v = v b2 + (1 - b2) g g; (amsgrad: vmax = max(vmax, v));
+// p += -step_size m / (sqrt(v) / bc2_sqrt + eps). AdamW decays p by (1 - lr wd) first.
+template <class T>
+struct AdamUpdate {
+  T beta1, beta2, eps, weight_decay, lr, step_size, bc2_sqrt;
+  bool decoupled, maximize;
+  GG_HOST_DEVICE void operator()(T& p, T g, T& m, T& v, T* vmax) const {
+    T d = maximize ? -g : g;
+    if (weight_decay != T(0)) {
+      if (decoupled) p = p * (T(1) - lr * weight_decay);
+      else d = d + weight_decay * p;
+    }
+    const T w = T(1) - beta1;
+    m = w < T(0.5) ? m + w * (d - m) : d - (d - m) * (T(1) - w);
+    v = v * beta2 + (T(1) - beta2) * d * d;
+    T vv = v;
+    if (vmax) {
+      *vmax = *vmax > v ? *vmax : v;
+      vv = *vmax;
+    }
+    const T denom = std::sqrt(vv) / bc2_sqrt + eps;
+    p = p + (-step_size) * (m / denom);
+  }
+};
+
 // ---- unary ----
 struct Neg { template <class T> GG_HOST_DEVICE T operator()(T x) const { return -x; } };
 struct Abs { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x < 0 ? -x : x; } };

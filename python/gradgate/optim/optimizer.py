@@ -23,6 +23,13 @@ class Optimizer:
             group.setdefault(k, v)
         self.param_groups.append(group)
 
+    def _closure_loss(self, closure):
+        if closure is None:
+            return None
+        from .. import enable_grad
+        with enable_grad():
+            return closure()
+
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:

@@ -1,5 +1,6 @@
-"""SGD with momentum, dampening, Nesterov and weight decay (PyTorch's update rule)."""
-from .. import no_grad
+"""SGD with momentum, dampening, Nesterov and weight decay (PyTorch's update rule), one fused
+update per parameter in C++."""
+from .. import _C
 from .optimizer import Optimizer
 
 
@@ -9,34 +10,23 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
 
-    @no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            from .. import enable_grad
-            with enable_grad():
-                loss = closure()
+        loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d_p = p.grad if not maximize else -p.grad
-                if wd != 0:
-                    d_p = d_p.add(p, alpha=wd)
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = d_p.clone()
-                    else:
-                        buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
-                    d_p = d_p.add(buf, alpha=momentum) if nesterov else buf
-                p.add_(d_p, alpha=-lr)
+            params = group["params"]
+            momentum = group["momentum"]
+            buffers = [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 else [None] * len(params)
+            new = _C._sgd_step(params, buffers, group["lr"], momentum, group["dampening"], group["weight_decay"],
+                               group["nesterov"], group["maximize"])
+            if momentum != 0:
+                for p, b, nb in zip(params, buffers, new):
+                    if nb is not None and nb is not b:
+                        self.state[p]["momentum_buffer"] = nb
         return loss

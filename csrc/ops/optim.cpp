@@ -1,0 +1,103 @@
+// Optimizer updates: each parameter's whole update in one pass over its memory, instead of
+// a chain of small tensor ops (PERF-NOTES: the step of a small model is mostly overhead).
+#include <cmath>
+
+#include "kernels/cpu/parallel.h"
+#include "kernels/functors.h"
+#include "ops/internal.h"
+
+namespace gg {
+using namespace ops;
+
+namespace {
+
+void check_state(const Tensor& param, const Tensor& t, const char* what, const char* op) {
+  if (!t) return;
+  check_same_device(param, t, op);
+  GG_CHECK(t->sizes == param->sizes && t->dtype == param->dtype && t->is_contiguous(), "[", op, "] ", what,
+           " must be a contiguous tensor shaped and typed like its parameter: got ", tensor_type_str(t), " for ",
+           tensor_type_str(param));
+}
+
+// Parameters are updated in place; a non-contiguous one is updated through a copy.
+template <typename Body>
+void update_contiguous(const Tensor& param, Body body) {
+  if (param->is_contiguous()) {
+    body(param);
+  } else {
+    Tensor tmp = contiguous(detach(param));
+    body(tmp);
+    copy_into(param, tmp);
+  }
+  param->bump_version();
+}
+
+}  // namespace
+
+Tensor sgd_update(const Tensor& param, const Tensor& grad_in, const Tensor& buffer, const SgdOptions& o) {
+  GG_CHECK(param->sizes == grad_in->sizes, "[sgd] gradient of shape ", shape_str(grad_in->sizes),
+           " does not match its parameter of shape ", shape_str(param->sizes));
+  GG_CHECK(is_floating(param->dtype), "[sgd] parameters must be floating point, got ", dtype_name(param->dtype));
+  check_same_device(param, grad_in, "sgd");
+  Tensor grad = cast_raw(grad_in, param->dtype);
+  check_state(param, buffer, "momentum_buffer", "sgd");
+  const bool first = o.momentum != 0 && !buffer;
+  Tensor buf = buffer;
+  if (first) buf = empty(param->sizes, param->dtype, param->device());
+  update_contiguous(param, [&](const Tensor& p) {
+    dispatch<kFloats>(param->dtype, "sgd", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const fn::SgdUpdate<T> f{T(o.lr), T(o.momentum), T(o.dampening), T(o.weight_decay), o.nesterov, o.maximize, first};
+      T* pp = p->data<T>();
+      const T* g = grad->data<T>();
+      T* b = buf ? buf->data<T>() : nullptr;
+      cpu::parallel_for_small(0, p->numel(), cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
+        if (b) {
+          for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], b + i);
+        } else {
+          for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], nullptr);
+        }
+      });
+    });
+  });
+  if (buf && !first) buf->bump_version();
+  return buf;
+}
+
+void adam_update(const Tensor& param, const Tensor& grad_in, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                 const Tensor& max_exp_avg_sq, double step, const AdamOptions& o) {
+  GG_CHECK(param->sizes == grad_in->sizes, "[adam] gradient of shape ", shape_str(grad_in->sizes),
+           " does not match its parameter of shape ", shape_str(param->sizes));
+  GG_CHECK(is_floating(param->dtype), "[adam] parameters must be floating point, got ", dtype_name(param->dtype));
+  check_same_device(param, grad_in, "adam");
+  Tensor grad = cast_raw(grad_in, param->dtype);
+  check_state(param, exp_avg, "exp_avg", "adam");
+  check_state(param, exp_avg_sq, "exp_avg_sq", "adam");
+  check_state(param, max_exp_avg_sq, "max_exp_avg_sq", "adam");
+  GG_CHECK(exp_avg && exp_avg_sq && (!o.amsgrad || max_exp_avg_sq), "[adam] missing optimizer state");
+  const double bc1 = 1 - std::pow(o.beta1, step), bc2 = 1 - std::pow(o.beta2, step);
+  update_contiguous(param, [&](const Tensor& p) {
+    dispatch<kFloats>(param->dtype, "adam", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const fn::AdamUpdate<T> f{T(o.beta1), T(o.beta2), T(o.eps), T(o.weight_decay), T(o.lr),
+                                T(o.lr / bc1), T(std::sqrt(bc2)), o.decoupled_weight_decay, o.maximize};
+      T* pp = p->data<T>();
+      const T* g = grad->data<T>();
+      T* m = exp_avg->data<T>();
+      T* v = exp_avg_sq->data<T>();
+      T* vmax = o.amsgrad ? max_exp_avg_sq->data<T>() : nullptr;
+      cpu::parallel_for_small(0, p->numel(), cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
+        if (vmax) {
+          for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], m[i], v[i], vmax + i);
+        } else {
+          for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], m[i], v[i], nullptr);
+        }
+      });
+    });
+  });
+  exp_avg->bump_version();
+  exp_avg_sq->bump_version();
+  if (max_exp_avg_sq) max_exp_avg_sq->bump_version();
+}
+
+}  // namespace gg
