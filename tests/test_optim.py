@@ -106,3 +106,62 @@ def test_gradient_shape_mismatch_is_an_error():
     # .grad can only be assigned with a matching shape, so reach the check through the kernel
     with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
         p.grad = gg.ones(4)
+
+
+SCHEDULERS = [
+    ("StepLR", dict(step_size=3, gamma=0.5), "SGD"),
+    ("MultiStepLR", dict(milestones=[2, 5, 5, 9], gamma=0.3), "SGD"),
+    ("ExponentialLR", dict(gamma=0.9), "SGD"),
+    ("CosineAnnealingLR", dict(T_max=7, eta_min=0.001), "SGD"),
+    ("LambdaLR", dict(lr_lambda=lambda e: 1.0 / (1 + e)), "SGD"),
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=25), "SGD"),
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=25, anneal_strategy="linear", three_phase=True), "Adam"),
+    ("OneCycleLR", dict(max_lr=0.5, epochs=5, steps_per_epoch=5, cycle_momentum=False), "Adam"),
+]
+
+
+@pytest.mark.parametrize("name,kw,opt", SCHEDULERS, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(SCHEDULERS)])
+def test_scheduler_matches_pytorch(name, kw, opt):
+    def run(lib):
+        p = lib.nn.Parameter(lib.ones(2))
+        o = getattr(lib.optim, opt)([p], lr=0.1, **({"momentum": 0.9} if opt == "SGD" else {}))
+        s = getattr(lib.optim.lr_scheduler, name)(o, **kw)
+        trace = []
+        for _ in range(24):
+            p.grad = lib.ones(2)
+            o.step()
+            s.step()
+            g = o.param_groups[0]
+            trace.append((g["lr"], g.get("momentum", g.get("betas", (0,))[0])))
+        return np.array(trace), s.get_last_lr()
+
+    a, la = run(gg)
+    b, lb = run(torch)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(la, lb, rtol=1e-12)
+
+
+def test_reduce_lr_on_plateau_matches_pytorch():
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+
+    def run(lib):
+        p = lib.nn.Parameter(lib.ones(1))
+        o = lib.optim.SGD([p], lr=1.0)
+        s = lib.optim.lr_scheduler.ReduceLROnPlateau(o, patience=2, factor=0.5, cooldown=1, min_lr=0.1)
+        out = []
+        for m in metrics:
+            s.step(m)
+            out.append(o.param_groups[0]["lr"])
+        return out
+
+    assert run(gg) == run(torch)
+
+
+def test_one_cycle_refuses_extra_steps():
+    p = gg.nn.Parameter(gg.ones(1))
+    o = gg.optim.SGD([p], lr=0.1, momentum=0.9)
+    s = gg.optim.lr_scheduler.OneCycleLR(o, max_lr=1.0, total_steps=3)
+    for _ in range(3):
+        s.step()
+    with pytest.raises(ValueError, match="Tried to step 4 times"):
+        s.step()
