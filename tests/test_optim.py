@@ -20,6 +20,12 @@ CONFIGS = [
     ("Adam", dict(lr=0.01, maximize=True)),
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, centered=True, alpha=0.9)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5, maximize=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1)),
 ]
 
 
@@ -59,6 +65,10 @@ def test_float64_parameters():
 def test_state_layout_matches_pytorch():
     _, _, og = _train(gg, "Adam", dict(lr=0.01, amsgrad=True), steps=3)
     _, _, ot = _train(torch, "Adam", dict(lr=0.01, amsgrad=True), steps=3)
+    for name, kw in [("RMSprop", dict(momentum=0.9, centered=True)), ("Adagrad", {})]:
+        _, _, a = _train(gg, name, kw, steps=2)
+        _, _, b = _train(torch, name, kw, steps=2)
+        assert [sorted(s) for s in a.state.values()] == [sorted(s) for s in b.state.values()]
     sg = [og.state[p] for p in og.param_groups[0]["params"]]
     st = [ot.state[p] for p in ot.param_groups[0]["params"]]
     assert [sorted(s) for s in sg] == [sorted(s) for s in st]

@@ -111,5 +111,16 @@ struct AdamOptions {
 // `step` is the step number after this update (1 on the first call).
 void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const Tensor& max_exp_avg_sq, double step, const AdamOptions& o);
+struct RmspropOptions {
+  double lr, alpha, eps, weight_decay, momentum;
+  bool centered, maximize;
+};
+void rmsprop_update(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
+                    const Tensor& momentum_buffer, const RmspropOptions& o);
+struct AdagradOptions {
+  double lr, lr_decay, eps, weight_decay;
+  bool maximize;
+};
+void adagrad_update(const Tensor& param, const Tensor& grad, const Tensor& sum, double step, const AdagradOptions& o);
 
 }  // namespace gg

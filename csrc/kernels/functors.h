@@ -104,6 +104,46 @@ struct AdamUpdate {
   }
 };
 
+// RMSprop: v = alpha v + (1 - alpha) d d; centered: ga = lerp(ga, d, 1 - alpha), avg = sqrt(v - ga ga);
+// avg += eps; momentum: buf = momentum buf + d / avg, p -= lr buf; else p -= lr d / avg.
+template <class T>
+struct RmspropUpdate {
+  T lr, alpha, eps, weight_decay, momentum;
+  bool maximize;
+  GG_HOST_DEVICE void operator()(T& p, T g, T& v, T* grad_avg, T* buf) const {
+    T d = maximize ? -g : g;
+    if (weight_decay != T(0)) d = d + weight_decay * p;
+    v = v * alpha + (T(1) - alpha) * d * d;
+    T avg;
+    if (grad_avg) {
+      const T w = T(1) - alpha;
+      *grad_avg = w < T(0.5) ? *grad_avg + w * (d - *grad_avg) : d - (d - *grad_avg) * (T(1) - w);
+      avg = std::sqrt(v + T(-1) * *grad_avg * *grad_avg);
+    } else {
+      avg = std::sqrt(v);
+    }
+    avg = avg + eps;
+    if (buf) {
+      *buf = *buf * momentum + d / avg;
+      p = p + (-lr) * *buf;
+    } else {
+      p = p + (-lr) * (d / avg);
+    }
+  }
+};
+// Adagrad: sum += d d; p -= clr d / (sqrt(sum) + eps), clr = lr / (1 + (step - 1) lr_decay).
+template <class T>
+struct AdagradUpdate {
+  T clr, eps, weight_decay;
+  bool maximize;
+  GG_HOST_DEVICE void operator()(T& p, T g, T& sum) const {
+    T d = maximize ? -g : g;
+    if (weight_decay != T(0)) d = d + weight_decay * p;
+    sum = sum + d * d;
+    p = p + (-clr) * (d / (std::sqrt(sum) + eps));
+  }
+};
+
 // ---- unary ----
 struct Neg { template <class T> GG_HOST_DEVICE T operator()(T x) const { return -x; } };
 struct Abs { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x < 0 ? -x : x; } };

@@ -100,4 +100,58 @@ void adam_update(const Tensor& param, const Tensor& grad_in, const Tensor& exp_a
   if (max_exp_avg_sq) max_exp_avg_sq->bump_version();
 }
 
+void rmsprop_update(const Tensor& param, const Tensor& grad_in, const Tensor& square_avg, const Tensor& grad_avg,
+                    const Tensor& buffer, const RmspropOptions& o) {
+  GG_CHECK(param->sizes == grad_in->sizes, "[rmsprop] gradient of shape ", shape_str(grad_in->sizes),
+           " does not match its parameter of shape ", shape_str(param->sizes));
+  GG_CHECK(is_floating(param->dtype), "[rmsprop] parameters must be floating point, got ", dtype_name(param->dtype));
+  check_same_device(param, grad_in, "rmsprop");
+  Tensor grad = cast_raw(grad_in, param->dtype);
+  check_state(param, square_avg, "square_avg", "rmsprop");
+  check_state(param, grad_avg, "grad_avg", "rmsprop");
+  check_state(param, buffer, "momentum_buffer", "rmsprop");
+  GG_CHECK(square_avg && (!o.centered || grad_avg) && (o.momentum <= 0 || buffer), "[rmsprop] missing optimizer state");
+  update_contiguous(param, [&](const Tensor& p) {
+    dispatch<kFloats>(param->dtype, "rmsprop", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const fn::RmspropUpdate<T> f{T(o.lr), T(o.alpha), T(o.eps), T(o.weight_decay), T(o.momentum), o.maximize};
+      T* pp = p->data<T>();
+      const T* g = grad->data<T>();
+      T* v = square_avg->data<T>();
+      T* ga = o.centered ? grad_avg->data<T>() : nullptr;
+      T* b = o.momentum > 0 ? buffer->data<T>() : nullptr;
+      cpu::parallel_for_small(0, p->numel(), cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], v[i], ga ? ga + i : nullptr, b ? b + i : nullptr);
+      });
+    });
+  });
+  for (const Tensor* t : {&square_avg, &grad_avg, &buffer})
+    if (*t) (*t)->bump_version();
+}
+
+void adagrad_update(const Tensor& param, const Tensor& grad_in, const Tensor& sum, double step,
+                    const AdagradOptions& o) {
+  GG_CHECK(param->sizes == grad_in->sizes, "[adagrad] gradient of shape ", shape_str(grad_in->sizes),
+           " does not match its parameter of shape ", shape_str(param->sizes));
+  GG_CHECK(is_floating(param->dtype), "[adagrad] parameters must be floating point, got ", dtype_name(param->dtype));
+  check_same_device(param, grad_in, "adagrad");
+  Tensor grad = cast_raw(grad_in, param->dtype);
+  check_state(param, sum, "sum", "adagrad");
+  GG_CHECK((bool)sum, "[adagrad] missing optimizer state");
+  const double clr = o.lr / (1 + (step - 1) * o.lr_decay);
+  update_contiguous(param, [&](const Tensor& p) {
+    dispatch<kFloats>(param->dtype, "adagrad", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const fn::AdagradUpdate<T> f{T(clr), T(o.eps), T(o.weight_decay), o.maximize};
+      T* pp = p->data<T>();
+      const T* g = grad->data<T>();
+      T* acc = sum->data<T>();
+      cpu::parallel_for_small(0, p->numel(), cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], acc[i]);
+      });
+    });
+  });
+  sum->bump_version();
+}
+
 }  // namespace gg
