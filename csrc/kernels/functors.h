@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/fast_math.h"
+
 #ifdef __CUDACC__
 #define GG_HOST_DEVICE __host__ __device__
 #else
@@ -147,15 +149,29 @@ struct AdagradUpdate {
 // ---- unary ----
 struct Neg { template <class T> GG_HOST_DEVICE T operator()(T x) const { return -x; } };
 struct Abs { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x < 0 ? -x : x; } };
-struct Exp { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::exp(x); } };
+// float32 exp/tanh/sigmoid use the vectorizable fast_math forms; float64 keeps libm's.
+struct Exp {
+  template <class T> GG_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_same_v<T, float>) return fastmath::exp(x);
+    else return std::exp(x);
+  }
+};
 struct Log { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::log(x); } };
 struct Reciprocal { template <class T> GG_HOST_DEVICE T operator()(T x) const { return T(1) / x; } };
 struct Sqrt { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::sqrt(x); } };
 struct Sin { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::sin(x); } };
 struct Cos { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::cos(x); } };
-struct Tanh { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::tanh(x); } };
+struct Tanh {
+  template <class T> GG_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_same_v<T, float>) return fastmath::tanh(x);
+    else return std::tanh(x);
+  }
+};
 struct Sigmoid {
-  template <class T> GG_HOST_DEVICE T operator()(T x) const { return T(1) / (T(1) + std::exp(-x)); }
+  template <class T> GG_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_same_v<T, float>) return fastmath::sigmoid(x);
+    else return T(1) / (T(1) + std::exp(-x));
+  }
 };
 struct Relu { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : T(0); } };
 struct Sign {
