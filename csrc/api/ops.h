@@ -90,6 +90,7 @@ Tensor bmm(const Tensor& a, const Tensor& b);
 Tensor mv(const Tensor& a, const Tensor& v);
 Tensor dot(const Tensor& a, const Tensor& b);
 Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);  // bias may be null
 
 // ---- neural-network ops ----
 enum class Reduction { None = 0, Mean = 1, Sum = 2 };

@@ -213,6 +213,14 @@ Tensor dot(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// nn.functional.linear: x @ w^T + b, with the bias folded into the GEMM for 2-D inputs
+// (AddmmBackward0, as PyTorch records it).
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  if (b && x->dim() == 2) return addmm(b, x, t_(w));
+  Tensor out = matmul(x, t_(w));
+  return b ? add(out, b, 1.0) : out;
+}
+
 Tensor matmul(const Tensor& a, const Tensor& b) {
   const int64_t da = a->dim(), db = b->dim();
   GG_CHECK(da > 0 && db > 0, "both arguments to matmul need to be at least 1D, but they are ", da, "D and ", db, "D");

@@ -329,6 +329,24 @@ void bind_tensor(py::module_& m) {
     return binary_cross_entropy_with_logits(x, y, w.value_or(nullptr), pw.value_or(nullptr), Reduction(reduction));
   });
 
+  m.def("_linear", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) { return linear(x, w, b.value_or(nullptr)); });
+  // Optimizer.zero_grad / Module.zero_grad over a list of parameters in one call.
+  m.def("_zero_grad", [](const std::vector<Tensor>& params, bool set_to_none) {
+    for (const Tensor& p : params) {
+      auto* meta = autograd::meta(p);
+      if (!meta || !meta->grad) continue;
+      if (set_to_none) {
+        meta->grad = nullptr;
+      } else {
+        auto* gm = autograd::meta(meta->grad);
+        if (gm) {  // detach_(): the gradient stops being part of any graph
+          gm->grad_fn = nullptr;
+          gm->requires_grad = false;
+        }
+        zero_(meta->grad);
+      }
+    }
+  });
   m.def("_mse_loss", [](const Tensor& x, const Tensor& y, int reduction) { return mse_loss(x, y, Reduction(reduction)); });
 
   // ---- properties ----

@@ -67,14 +67,9 @@ class Optimizer:
             return closure()
 
     def zero_grad(self, set_to_none=True):
+        from .. import _C
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.detach_().zero_()
+            _C._zero_grad(group["params"], set_to_none)
 
     def __repr__(self):
         s = type(self).__name__ + " ("
