@@ -128,7 +128,9 @@ static Tensor var_std(const char* op, const Tensor& t, const std::optional<DimVe
     // d std = d var / (2 std)
     Tensor self = n.get(0), result = n.get(1);
     Tensor centered = sub(self, mean(self, reduced_dims(n), true));
-    Tensor scale = div(expand_back(div(g[0], result), n), wrapped(double(reduced_count(n)) - n.scalar));
+    // Where std is 0 the line is constant (centered is 0): the gradient there is 0, as in PyTorch.
+    Tensor scale = div(expand_back(div(g[0], nonzero_denominator(result)), n),
+                       wrapped(double(reduced_count(n)) - n.scalar));
     return {mul(scale, centered)};
   } : [](OpNode& n, TensorList& g) -> TensorList {
     Tensor self = n.get(0);
@@ -193,6 +195,29 @@ Tensor any(const Tensor& t, const std::optional<DimVec>& dims, bool keepdim) {
 }
 
 // ---------------------------------------------------------------- vector norms
+// The VJP of a vector norm (self and result in the same dtype).
+static Tensor norm_grad(const Tensor& self, const Tensor& result, const Tensor& g, OpNode& n) {
+  const double p = n.scalar;
+  Tensor ge = expand_back(g, n);
+  if (p == 1) return mul(sign(self), ge);
+  Tensor re = expand_back(result, n);
+  if (std::isinf(p)) {  // shared evenly between the entries at the extreme
+    Tensor hit = to_dtype(compare(abs(self), re, Compare::Eq), self->dtype);
+    Tensor count = sum(hit, reduced_dims(n), true);
+    return div(mul(mul(sign(self), hit), ge), count);
+  }
+  if (p == 2) return mul(self, div(ge, nonzero_denominator(re)));
+  // x |x|^(p-2) g / norm^(p-1); where x == 0 the factor is 0 (also for p < 2).
+  Tensor scaled;
+  if (p < 2) {
+    Tensor zero = to_dtype(compare(self, wrapped(0.0), Compare::Eq), self->dtype);
+    scaled = mul(sign(self), pow(add(abs(self), zero), wrapped(p - 1)));
+  } else {
+    scaled = mul(self, pow(abs(self), wrapped(p - 2)));
+  }
+  return mul(scaled, div(ge, pow(nonzero_denominator(re), wrapped(p - 1))));
+}
+
 Tensor vector_norm(const Tensor& t, double ord, const std::optional<DimVec>& dims, bool keepdim,
                    std::optional<DType> dtype) {
   GG_CHECK(is_floating(t->dtype), "linalg.vector_norm: Expected a floating point or complex tensor as input. Got ",
@@ -200,13 +225,14 @@ Tensor vector_norm(const Tensor& t, double ord, const std::optional<DimVec>& dim
   if (dtype)
     GG_CHECK(is_floating(*dtype), "linalg.vector_norm: dtype should be floating point or complex. Got ",
              short_name(*dtype));
-  const Tensor in = dtype && *dtype != t->dtype ? to_dtype(t, *dtype) : t;
+  // With `dtype`, the input is read in that dtype; the graph records only the norm (as PyTorch does).
+  const Tensor in = dtype && *dtype != t->dtype ? cast_raw(t, *dtype) : t;
   auto mask = mask_of(in, dims);
   if (ord < 0 || std::isinf(ord)) {
     for (int64_t d = 0; d < in->dim(); ++d)
       GG_CHECK(!mask[d] || in->sizes[d] > 0, "linalg.vector_norm cannot compute the ", ord,
-                    " norm on an empty tensor because the operation does not have an identity (input of shape ",
-                    shape_str(in->sizes), ", dim ", d, ")");
+               " norm on an empty tensor because the operation does not have an identity (input of shape ",
+               shape_str(in->sizes), ", dim ", d, ")");
   }
   using fn::NormKind;
   const NormKind kind = ord == 0 ? NormKind::Zero : ord == 1 ? NormKind::One : ord == 2 ? NormKind::Two
@@ -228,30 +254,17 @@ Tensor vector_norm(const Tensor& t, double ord, const std::optional<DimVec>& dim
   if (auto node = make_node("LinalgVectorNormBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         Tensor self = n.get(0), result = n.get(1);
         const double p = n.scalar;
-        Tensor ge = expand_back(g[0], n);
-        if (p == 0) return {zeros(self->sizes, self->dtype)};
-        if (p == 1) return {mul(sign(self), ge)};
-        Tensor re = expand_back(result, n);
-        if (std::isinf(p)) {  // shared evenly between the entries at the extreme
-          Tensor hit = to_dtype(compare(abs(self), re, Compare::Eq), self->dtype);
-          Tensor count = sum(hit, reduced_dims(n), true);
-          return {div(mul(mul(sign(self), hit), ge), count)};
+        if (p == 0) return {Tensor()};  // piecewise constant: no gradient (PyTorch gives None)
+        if (self->dtype != result->dtype) {  // computed in `dtype`: differentiate there, cast back
+          Tensor gs = norm_grad(to_dtype(self, result->dtype), result, g[0], n);
+          return {to_dtype(gs, self->dtype)};
         }
-        if (p == 2) return {mul(self, div(ge, nonzero_denominator(re)))};
-        // x |x|^(p-2) g / norm^(p-1); where x == 0 the factor is 0 (also for p < 2).
-        Tensor scaled;
-        if (p < 2) {
-          Tensor zero = to_dtype(compare(self, wrapped(0.0), Compare::Eq), self->dtype);
-          scaled = mul(sign(self), pow(add(abs(self), zero), wrapped(p - 1)));
-        } else {
-          scaled = mul(self, pow(abs(self), wrapped(p - 2)));
-        }
-        return {mul(scaled, div(ge, pow(nonzero_denominator(re), wrapped(p - 1))))};
-      }, {&in})) {
-    remember(*node, in, mask, keepdim);
+        return {norm_grad(self, result, g[0], n)};
+      }, {&t})) {
+    remember(*node, t, mask, keepdim);
     node->scalar = ord;
     node->scalar_name = "ord";
-    node->save("self", in);
+    node->save("self", t);
     node->save("result", out, true);
     attach(node, out);
   }

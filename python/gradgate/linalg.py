@@ -29,15 +29,10 @@ def _matrix_norm(A, ord, dim, keepdim, dtype):
                                   f"does not compute yet")
     if isinstance(ord, str) or ord not in (1, -1, math.inf, -math.inf):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    if dtype is not None:
-        A = A.to(dtype)
-    if not A.is_floating_point():
-        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {A.dtype}")
     # ord 1: max over columns of the column sums of |A|; inf: max over rows of the row sums.
     if ord in (math.inf, -math.inf):
         d0, d1 = d1, d0
-    s = A.abs().sum(dim=d0, keepdim=keepdim)
+    s = vector_norm(A, 1, d0, keepdim, dtype=dtype)
     d = d1 if keepdim or d1 < d0 else d1 - 1
     return s.amax(dim=d, keepdim=keepdim) if ord > 0 else s.amin(dim=d, keepdim=keepdim)
 
