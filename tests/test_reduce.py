@@ -392,3 +392,26 @@ def test_differential_check_can_fail():
         differential(lambda L, x: x.var(1) if L is gg else x.var(1, correction=0), [_x(3, 4)])
     with pytest.raises(AssertionError):
         differential(lambda L, x: x.sort().values if L is gg else x.sort(stable=True).values, [_x(3, 4)])
+
+
+def test_topk_order_equals_stable_sort_with_ties_and_nan():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 4, (5, 40)).astype(np.float64)
+    a[1, 7] = a[2, 3] = a[2, 30] = np.nan
+    x = gg.tensor(a)
+    for largest in (True, False):
+        for k in (1, 3, 17, 39, 40):
+            tk = x.topk(k, 1, largest=largest)
+            st = x.sort(1, descending=largest, stable=True)
+            np.testing.assert_array_equal(tk.indices.numpy(), st.indices.numpy()[:, :k])
+            np.testing.assert_array_equal(tk.values.numpy(), st.values.numpy()[:, :k])
+    np.testing.assert_array_equal(x.sort(1, stable=True).indices.numpy(), np.argsort(a, 1, kind="stable"))
+
+
+def test_cumsum_split_across_threads_is_exact():
+    a = np.random.default_rng(4).standard_normal((3, 5000)).astype(np.float64)
+    x = gg.tensor(a)
+    np.testing.assert_allclose(x.cumsum(0).numpy(), np.cumsum(a, 0), rtol=1e-12)
+    np.testing.assert_allclose(x.t().cumsum(1).numpy(), np.cumsum(a.T, 1), rtol=1e-12)
+    b = np.random.default_rng(5).standard_normal((2, 300, 3000))
+    np.testing.assert_allclose(gg.tensor(b).cumsum(1).numpy(), np.cumsum(b, 1), rtol=1e-10)

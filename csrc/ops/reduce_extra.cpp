@@ -283,17 +283,23 @@ void scan(const Tensor& x, const Tensor& out, int64_t d, const char* op) {
     using A = acc_t<T>;
     const T* xs = x->data<T>();
     T* os = out->data<T>();
-    const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, L.len * L.inner));
-    cpu::parallel_for_small(0, L.outer, grain, [&](int64_t b, int64_t e) {
-      std::vector<A> acc(L.inner);
-      for (int64_t a = b; a < e; ++a) {
+    // Tasks: (outer line, chunk of the inner dim); each element's order of accumulation is
+    // fixed, so the result does not depend on the split.
+    const int64_t chunk = std::min<int64_t>(std::max<int64_t>(L.inner, 1), 2048);
+    const int64_t chunks = (L.inner + chunk - 1) / chunk;
+    const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, L.len * chunk));
+    cpu::parallel_for_small(0, L.outer * chunks, grain, [&](int64_t b, int64_t e) {
+      std::vector<A> acc(chunk);
+      for (int64_t task = b; task < e; ++task) {
+        const int64_t a = task / chunks, j0 = (task % chunks) * chunk, j1 = std::min(L.inner, j0 + chunk);
         std::fill(acc.begin(), acc.end(), A(IsProd ? 1 : 0));
         for (int64_t i = 0; i < L.len; ++i) {
           const int64_t base = (a * L.len + i) * L.inner;
-          for (int64_t j = 0; j < L.inner; ++j) {
-            if constexpr (IsProd) acc[j] = fn::Mul{}(acc[j], A(xs[base + j]));
-            else acc[j] = fn::Add{}(acc[j], A(xs[base + j]));
-            os[base + j] = T(acc[j]);
+          for (int64_t j = j0; j < j1; ++j) {
+            A& s = acc[j - j0];
+            if constexpr (IsProd) s = fn::Mul{}(s, A(xs[base + j]));
+            else s = fn::Add{}(s, A(xs[base + j]));
+            os[base + j] = T(s);
           }
         }
       }
@@ -490,11 +496,22 @@ std::pair<Tensor, Tensor> sorted_lines(const char* op, const Tensor& t, int64_t 
         const int64_t a = line / L.inner, b = line % L.inner;
         const T* src = xs + a * L.len * L.inner + b;
         std::iota(order.begin(), order.end(), int64_t(0));
-        auto by_value = [&](auto before) {
-          return [&, before](int64_t i, int64_t j) { return before(src[i * L.inner], src[j * L.inner]); };
+        // Ties keep input order: stable_sort for whole lines; for the first k < len, a
+        // partial sort (O(len log k)) that breaks ties by index, which gives the same order.
+        auto run = [&](auto before) {
+          if (k == L.len) {
+            std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) {
+              return before(src[i * L.inner], src[j * L.inner]);
+            });
+          } else {
+            std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t i, int64_t j) {
+              const T a = src[i * L.inner], b = src[j * L.inner];
+              return before(a, b) || (!before(b, a) && i < j);
+            });
+          }
         };
-        if (descending) std::stable_sort(order.begin(), order.end(), by_value(fn::SortBefore<true>{}));
-        else std::stable_sort(order.begin(), order.end(), by_value(fn::SortBefore<false>{}));
+        if (descending) run(fn::SortBefore<true>{});
+        else run(fn::SortBefore<false>{});
         for (int64_t i = 0; i < k; ++i) {
           const int64_t o = (a * k + i) * L.inner + b;
           vs[o] = src[order[i] * L.inner];
