@@ -256,7 +256,7 @@ def test_zero_dim_inputs():
     x = np.array(1.5)
     for prog in [lambda L, t: t.var(correction=0), lambda L, t: t.logsumexp(0), lambda L, t: t.norm(),
                  lambda L, t: t.cumsum(0), lambda L, t: t.cumprod(-1), lambda L, t: t.sort().values,
-                 lambda L, t: t.topk(1).values]:
+                 lambda L, t: t.topk(1).values, lambda L, t: t.topk(0).values]:
         differential(prog, [x])
     for prog in [lambda L, t: t.all(), lambda L, t: t.any(0), lambda L, t: t.argsort(), lambda L, t: t.unique()]:
         differential(prog, [x], grad=False)
@@ -273,7 +273,7 @@ def test_sort_and_topk_return_named_tuples():
     assert indices.dtype == gg.int64
     t = gg.topk(x, 2)
     assert type(t).__name__ == "topk" and t.values.tolist() == [[3.0, 2.0]] and t.indices.tolist() == [[0, 2]]
-    assert gg.return_types.sort is type(s) if hasattr(gg, "return_types") else True
+    assert gg.return_types.sort is type(s) and gg.return_types.topk is type(t)
 
 
 def test_unique_return_shapes_and_no_grad():

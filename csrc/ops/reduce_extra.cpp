@@ -562,7 +562,8 @@ std::pair<Tensor, Tensor> topk(const Tensor& t, int64_t k, int64_t dim, bool lar
   const int64_t len = t->dim() ? t->sizes[d] : 1;
   GG_CHECK(k >= 0 && k <= len, "selected index k out of range (topk with k=", k, " along dim ", d,
            " of a tensor of shape ", shape_str(t->sizes), ")");
-  auto [values, indices] = sorted_lines("topk", t, d, k, largest);
+  // (A 0-dim input gives itself back, even for k = 0, as in PyTorch.)
+  auto [values, indices] = sorted_lines("topk", t, d, t->dim() ? k : 1, largest);
   record_selection("TopkBackward0", t, d, values, indices);
   return {values, indices};
 }

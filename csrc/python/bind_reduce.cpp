@@ -40,15 +40,16 @@ double ord_of(py::handle p, const char* op) {
   return p.cast<double>();
 }
 
-py::object sort_result, topk_result;
+// Leaked on purpose: a static py::object would be released after the interpreter is gone.
+py::handle sort_result, topk_result;
 
 }  // namespace
 
 void bind_reduce(py::module_& m) {
   py::object cls = m.attr("Tensor");
   py::object collections = py::module_::import("collections");
-  sort_result = collections.attr("namedtuple")("sort", py::make_tuple("values", "indices"));
-  topk_result = collections.attr("namedtuple")("topk", py::make_tuple("values", "indices"));
+  sort_result = collections.attr("namedtuple")("sort", py::make_tuple("values", "indices")).release();
+  topk_result = collections.attr("namedtuple")("topk", py::make_tuple("values", "indices")).release();
   sort_result.attr("__module__") = "gradgate.return_types";
   topk_result.attr("__module__") = "gradgate.return_types";
   py::module_ rt = m.def_submodule("return_types", "named tuples returned by multi-output ops");

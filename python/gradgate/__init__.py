@@ -29,6 +29,7 @@ from ._factories import (  # noqa: E402,F401
 from ._functions import *  # noqa: E402,F401,F403
 from . import autograd, cuda, backends, nn, optim  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401  (reduce_extra family: norms)
+from ._C import return_types  # noqa: E402,F401  (named tuples of sort, topk)
 
 float = float32
 double = float64
