@@ -382,9 +382,43 @@ def test_results_are_deterministic_and_thread_count_independent_enough():
         gg.set_num_threads(threads)
     for prog, s in zip(progs, single):
         np.testing.assert_allclose(prog(x).numpy(), s, rtol=1e-5, atol=1e-5)
+    # Trailing-dims reductions of contiguous inputs (Note [Row fast path]) and the scans do not
+    # depend on the thread count at all.
+    exact = [lambda t: t.var(1), lambda t: t.std(), lambda t: t.logsumexp(1), lambda t: t.logsumexp((0, 1)),
+             lambda t: t.norm(), lambda t: t.norm(3, dim=1), lambda t: t.norm(1), lambda t: t.norm(-math.inf, 1),
+             lambda t: t.cumsum(0), lambda t: t.cumsum(1)]
+    many = [prog(x).numpy() for prog in exact]
+    try:
+        gg.set_num_threads(1)
+        single = [prog(x).numpy() for prog in exact]
+    finally:
+        gg.set_num_threads(threads)
+    for m, s in zip(many, single):
+        np.testing.assert_array_equal(m, s)
     np.testing.assert_allclose(x.var(1).numpy(), a.astype(np.float64).var(1, ddof=1), rtol=1e-5)
     np.testing.assert_allclose(x.logsumexp(1).numpy(),
                                torch.logsumexp(torch.tensor(a, dtype=torch.float64), 1).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape,dims", [((3, 40000), 1), ((40000,), 0), ((2, 3, 20000), (1, 2)), ((5, 7), 1),
+                                        ((2, 3, 4), -1), ((1, 33000), None)])
+def test_row_fast_path_matches_torch(shape, dims):
+    a = np.random.default_rng(6).standard_normal(shape)
+    a.reshape(-1)[5] = 7.5  # a clear maximum
+    for prog in [lambda L, x: x.var(dims) if dims is not None else x.var(),
+                 lambda L, x: x.std(dims, keepdim=True) if dims is not None else x.std(),
+                 lambda L, x: x.logsumexp(dims if dims is not None else tuple(range(x.dim()))),
+                 lambda L, x: x.norm(dim=dims), lambda L, x: x.norm(1, dim=dims), lambda L, x: x.norm(3.5, dim=dims),
+                 lambda L, x: x.norm(math.inf, dim=dims), lambda L, x: x.norm(-math.inf, dim=dims),
+                 lambda L, x: L.linalg.vector_norm(x, 0, dim=dims)]:
+        differential(prog, [a], rtol=1e-9, atol=1e-10)
+
+
+def test_row_fast_path_special_values():
+    a = np.array([[1.0, np.nan, 2.0], [-INF, -INF, -INF], [INF, 1.0, 2.0], [INF, np.nan, 0.0], [0.0, 0.0, 0.0]])
+    for prog in [lambda L, x: x.logsumexp(1), lambda L, x: x.norm(dim=1), lambda L, x: x.norm(INF, dim=1),
+                 lambda L, x: x.norm(-INF, dim=1), lambda L, x: x.var(1), lambda L, x: x.norm(0, dim=1)]:
+        differential(prog, [a], grad=False)
 
 
 def test_differential_check_can_fail():

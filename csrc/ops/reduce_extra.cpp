@@ -112,6 +112,57 @@ struct Lines {
   }
 };
 
+
+// Note [Row fast path]
+// When the reduced dims are a trailing block of a contiguous input, each output reduces one
+// contiguous row. Rows are cut in fixed chunks of kRowChunk elements; each chunk accumulates
+// in 8 independent lanes (no serial add chain: the compiler vectorizes it) and the partials
+// are combined in a fixed order, so the result depends only on the data, never on the thread
+// count. Other layouts go through cpu::reduce.
+constexpr int64_t kRowChunk = 16384;
+
+bool trailing_rows(const Tensor& in, const std::vector<bool>& mask, int64_t& rows, int64_t& n) {
+  if (in->dim() == 0 || !in->is_contiguous() || in->numel() == 0) return false;
+  int64_t k = in->dim();
+  while (k > 0 && mask[k - 1]) --k;
+  if (k == in->dim()) return false;
+  for (int64_t d = 0; d < k; ++d)
+    if (mask[d]) return false;
+  rows = 1;
+  for (int64_t d = 0; d < k; ++d) rows *= in->sizes[d];
+  n = in->numel() / rows;
+  return true;
+}
+
+// Per row r: combine over the row's elements v of term(r, v), starting from init.
+template <class T, class Term, class Combine>
+std::vector<double> row_reduce(const T* x, int64_t rows, int64_t n, double init, const Term& term,
+                               const Combine& combine) {
+  const int64_t chunks = (n + kRowChunk - 1) / kRowChunk;
+  std::vector<double> partial(rows * chunks);
+  const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::min(n, kRowChunk));
+  cpu::parallel_for_small(0, rows * chunks, grain, [&](int64_t b, int64_t e) {
+    for (int64_t task = b; task < e; ++task) {
+      const int64_t r = task / chunks, c = task % chunks;
+      const T* p = x + r * n + c * kRowChunk;
+      const int64_t len = std::min(kRowChunk, n - c * kRowChunk);
+      double lanes[8];
+      for (int l = 0; l < 8; ++l) lanes[l] = init;
+      int64_t i = 0;
+      for (; i + 8 <= len; i += 8)
+        for (int l = 0; l < 8; ++l) lanes[l] = combine(lanes[l], double(term(r, p[i + l])));
+      double acc = init;
+      for (int l = 0; l < 8; ++l) acc = combine(acc, lanes[l]);
+      for (; i < len; ++i) acc = combine(acc, double(term(r, p[i])));
+      partial[task] = acc;
+    }
+  });
+  std::vector<double> out(rows, init);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < chunks; ++c) out[r] = combine(out[r], partial[r * chunks + c]);
+  return out;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- var / std
@@ -120,10 +171,29 @@ static Tensor var_std(const char* op, const Tensor& t, const std::optional<DimVe
   GG_CHECK(is_floating(t->dtype), "std and var only support floating point and complex dtypes (", op,
            " got a tensor of dtype ", dtype_name(t->dtype), " and shape ", shape_str(t->sizes), ")");
   auto mask = mask_of(t, dims);
-  Tensor out = run<kFloats>(op, t, mask, keepdim, t->dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    return fn::VarReduce<T, double>{correction, is_std};
-  });
+  int64_t rows, n;
+  Tensor out;
+  if (trailing_rows(t, mask, rows, n)) {  // two passes: row means, then squared deviations
+    out = empty(kept_shape(t, mask, keepdim), t->dtype, t->device());
+    dispatch<kFloats>(t->dtype, op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* x = t->data<T>();
+      std::vector<double> mu = row_reduce(x, rows, n, 0.0, [](int64_t, T v) { return v; }, fn::Add{});
+      for (double& m : mu) m /= double(n);
+      std::vector<double> m2 = row_reduce(x, rows, n, 0.0, [&](int64_t r, T v) {
+        const double d = double(v) - mu[r];
+        return d * d;
+      }, fn::Add{});
+      const double dof = std::max(0.0, double(n) - correction);
+      T* o = out->data<T>();
+      for (int64_t r = 0; r < rows; ++r) o[r] = T(is_std ? std::sqrt(m2[r] / dof) : m2[r] / dof);
+    });
+  } else {
+    out = run<kFloats>(op, t, mask, keepdim, t->dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      return fn::VarReduce<T, double>{correction, is_std};
+    });
+  }
   auto backward = is_std ? [](OpNode& n, TensorList& g) -> TensorList {
     // d std = d var / (2 std)
     Tensor self = n.get(0), result = n.get(1);
@@ -161,10 +231,26 @@ Tensor logsumexp(const Tensor& t, const DimVec& dims, bool keepdim) {
   DType dt = is_floating(t->dtype) ? t->dtype : default_float_dtype();
   Tensor src = t->dtype == dt ? t : cast_raw(t, dt);
   auto mask = mask_of(t, dims);
-  Tensor out = run<kFloats>("logsumexp", src, mask, keepdim, dt, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    return fn::LogSumExpReduce<T, double>{};
-  });
+  int64_t rows, n;
+  Tensor out;
+  if (trailing_rows(src, mask, rows, n)) {  // two passes: row max, then sum of exp(x - max)
+    out = empty(kept_shape(src, mask, keepdim), dt, src->device());
+    dispatch<kFloats>(dt, "logsumexp", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* x = src->data<T>();
+      std::vector<double> m = row_reduce(x, rows, n, -INFINITY, [](int64_t, T v) { return v; }, fn::Maximum{});
+      std::vector<double> se = row_reduce(x, rows, n, 0.0, [&](int64_t r, T v) {
+        return std::exp(double(v) - m[r]);
+      }, fn::Add{});
+      T* o = out->data<T>();
+      for (int64_t r = 0; r < rows; ++r) o[r] = T(std::isfinite(m[r]) ? m[r] + std::log(se[r]) : m[r]);
+    });
+  } else {
+    out = run<kFloats>("logsumexp", src, mask, keepdim, dt, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      return fn::LogSumExpReduce<T, double>{};
+    });
+  }
   if (auto node = make_node("LogsumexpBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         Tensor self = n.get(0), result = n.get(1);
         return {mul(expand_back(g[0], n), exp(sub(self, expand_back(result, n))))};
@@ -239,18 +325,42 @@ Tensor vector_norm(const Tensor& t, double ord, const std::optional<DimVec>& dim
                         : ord == INFINITY ? NormKind::Inf : ord == -INFINITY ? NormKind::NegInf : NormKind::P;
   Tensor out = empty(kept_shape(in, mask, keepdim), in->dtype, in->device());
   check_device(in, "linalg.vector_norm");
-  cpu::ReducePlan plan(in, mask, out);
-  dispatch<kFloats>(in->dtype, "linalg.vector_norm", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    switch (kind) {
-      case NormKind::Zero: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::Zero, T, double>{ord}); break;
-      case NormKind::One: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::One, T, double>{ord}); break;
-      case NormKind::Two: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::Two, T, double>{ord}); break;
-      case NormKind::P: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::P, T, double>{ord}); break;
-      case NormKind::Inf: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::Inf, T, double>{ord}); break;
-      case NormKind::NegInf: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::NegInf, T, double>{ord}); break;
-    }
-  });
+  int64_t rows, n;
+  if (trailing_rows(in, mask, rows, n)) {
+    dispatch<kFloats>(in->dtype, "linalg.vector_norm", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* x = in->data<T>();
+      T* o = out->data<T>();
+      auto rows_of = [&](auto r, double init, auto combine) {
+        auto term = [&](int64_t, T v) { return r.step(r.init(), v, 0); };
+        std::vector<double> acc = row_reduce(x, rows, n, init, term, combine);
+        for (int64_t i = 0; i < rows; ++i) o[i] = r.finish(acc[i], n);
+      };
+      switch (kind) {
+        case NormKind::Zero: rows_of(fn::NormReduce<NormKind::Zero, T, double>{ord}, 0.0, fn::Add{}); break;
+        case NormKind::One: rows_of(fn::NormReduce<NormKind::One, T, double>{ord}, 0.0, fn::Add{}); break;
+        case NormKind::Two: rows_of(fn::NormReduce<NormKind::Two, T, double>{ord}, 0.0, fn::Add{}); break;
+        case NormKind::P: rows_of(fn::NormReduce<NormKind::P, T, double>{ord}, 0.0, fn::Add{}); break;
+        case NormKind::Inf: rows_of(fn::NormReduce<NormKind::Inf, T, double>{ord}, 0.0, fn::Maximum{}); break;
+        case NormKind::NegInf:
+          rows_of(fn::NormReduce<NormKind::NegInf, T, double>{ord}, INFINITY, fn::Minimum{});
+          break;
+      }
+    });
+  } else {
+    cpu::ReducePlan plan(in, mask, out);
+    dispatch<kFloats>(in->dtype, "linalg.vector_norm", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      switch (kind) {
+        case NormKind::Zero: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::Zero, T, double>{ord}); break;
+        case NormKind::One: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::One, T, double>{ord}); break;
+        case NormKind::Two: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::Two, T, double>{ord}); break;
+        case NormKind::P: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::P, T, double>{ord}); break;
+        case NormKind::Inf: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::Inf, T, double>{ord}); break;
+        case NormKind::NegInf: cpu::reduce<T, T>(plan, fn::NormReduce<NormKind::NegInf, T, double>{ord}); break;
+      }
+    });
+  }
   if (auto node = make_node("LinalgVectorNormBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         Tensor self = n.get(0), result = n.get(1);
         const double p = n.scalar;
