@@ -13,6 +13,9 @@ import gradgate as gg
 torch = pytest.importorskip("torch")
 
 INF = math.inf
+# Under `pytest --oracle-torch` gradgate is PyTorch itself: checks of gradgate's own limits skip.
+ORACLE = gg.__name__ == "torch"
+gradgate_limit = pytest.mark.skipif(ORACLE, reason="checks a documented gradgate limitation, not PyTorch")
 
 
 # ---------------------------------------------------------------- differential helpers
@@ -153,8 +156,8 @@ def test_grad_fn_names():
         assert type(y.grad_fn).__name__ == name
         assert y.grad_fn.name() == name
     assert x.std(1).grad_fn._saved_self is x
-    assert x.var().grad_fn._saved_correction == 1
     assert x.var(correction=0).grad_fn._saved_correction == 0
+    assert x.std(1, correction=2).grad_fn._saved_correction == 2
     assert x.norm(3).grad_fn._saved_ord == 3
 
 
@@ -176,6 +179,7 @@ def test_cumprod_gradient_with_zeros_matches_finite_differences():
     assert gg.autograd.gradcheck(lambda t: t.cumprod(1), [x], eps=1e-6, atol=1e-6)
 
 
+@gradgate_limit
 def test_cumprod_double_backward_with_zeros_is_refused():
     x = gg.tensor([1.0, 0.0, 2.0], dtype=gg.float64, requires_grad=True)
     (g,) = gg.autograd.grad(x.cumprod(0).sum(), [x])  # first order is fine
@@ -285,8 +289,9 @@ def test_unique_return_shapes_and_no_grad():
     assert inv.tolist() == [[1, 0], [1, 2]] and cnt.tolist() == [1, 2, 1]
     with pytest.raises(NotImplementedError, match="_unique2"):
         u.sum().backward()
-    with pytest.raises(TypeError, match="dim"):
-        x.unique(dim=0)
+    if not ORACLE:  # a gradgate limitation: only dim=None
+        with pytest.raises(TypeError, match="dim"):
+            x.unique(dim=0)
 
 
 # ---------------------------------------------------------------- errors: PyTorch's types, op and shapes named
@@ -304,6 +309,7 @@ def _both_raise(prog, arrays, dtype="float64", exc=RuntimeError, words=()):
     return msgs[0]
 
 
+@pytest.mark.beyond_torch  # gradgate's message also names the op and the shapes
 def test_error_var_std_on_integers():
     for prog, op in [(lambda L, x: x.var(), "var"), (lambda L, x: x.std(1), "std")]:
         _both_raise(prog, [np.ones((2, 3))], "int64", RuntimeError, ["std and var only support floating point"])
@@ -317,12 +323,14 @@ def test_error_var_unbiased_and_correction():
     _both_raise(lambda L, x: x.std(unbiased=False, correction=0), [np.ones((2, 3))], exc=TypeError)
 
 
+@pytest.mark.beyond_torch  # gradgate's message also names the op and the shapes
 def test_error_topk_k_out_of_range():
     msg = _both_raise(lambda L, x: x.topk(5), [np.ones((2, 3))], words=["selected index k out of range"])
     assert "topk" in msg and "(2, 3)" in msg
     _both_raise(lambda L, x: x.topk(-1), [np.ones((2, 3))], words=["selected index k out of range"])
 
 
+@pytest.mark.beyond_torch  # gradgate's message also names the op and the shapes
 def test_error_vector_norm_on_integers():
     msg = _both_raise(lambda L, x: L.linalg.vector_norm(x), [np.ones(3)], "int64",
                       words=["linalg.vector_norm", "Expected a floating point"])
@@ -330,6 +338,7 @@ def test_error_vector_norm_on_integers():
     _both_raise(lambda L, x: x.norm(), [np.ones(3)], "int64", words=["Expected a floating point"])
 
 
+@pytest.mark.beyond_torch  # gradgate's message also names the op and the shapes
 def test_error_inf_norm_of_empty():
     msg = _both_raise(lambda L, x: x.norm(INF), [np.zeros(0)], words=["linalg.vector_norm", "inf norm", "empty"])
     assert "(0,)" in msg
@@ -353,6 +362,7 @@ def test_error_linalg_norm_3d_with_ord():
     _both_raise(lambda L, x: L.linalg.norm(x, 1), [np.ones((2, 2, 2))], words=["linalg.norm", "1D or 2D"])
 
 
+@gradgate_limit
 def test_error_nuclear_norm_is_clear():
     with pytest.raises(NotImplementedError, match="nuc"):
         gg.linalg.norm(gg.ones(2, 2), "nuc")
@@ -364,6 +374,7 @@ def test_error_repeated_dims():
 
 # ---------------------------------------------------------------- determinism and threads
 
+@pytest.mark.beyond_torch  # PyTorch's reductions depend on the thread count
 def test_results_are_deterministic_and_thread_count_independent_enough():
     rng = np.random.default_rng(7)
     a = rng.standard_normal((64, 40000)).astype(np.float32)
@@ -421,6 +432,7 @@ def test_row_fast_path_special_values():
         differential(prog, [a], grad=False)
 
 
+@pytest.mark.skipif(ORACLE, reason="compares gradgate with PyTorch: meaningless when they are the same")
 def test_differential_check_can_fail():
     with pytest.raises(AssertionError):
         differential(lambda L, x: x.var(1) if L is gg else x.var(1, correction=0), [_x(3, 4)])
@@ -428,6 +440,7 @@ def test_differential_check_can_fail():
         differential(lambda L, x: x.sort().values if L is gg else x.sort(stable=True).values, [_x(3, 4)])
 
 
+@pytest.mark.beyond_torch  # PyTorch leaves topk's order among ties unspecified
 def test_topk_order_equals_stable_sort_with_ties_and_nan():
     rng = np.random.default_rng(3)
     a = rng.integers(0, 4, (5, 40)).astype(np.float64)
