@@ -366,6 +366,10 @@ def test_error_linalg_norm_3d_with_ord():
 def test_error_nuclear_norm_is_clear():
     with pytest.raises(NotImplementedError, match="nuc"):
         gg.linalg.norm(gg.ones(2, 2), "nuc")
+    with pytest.raises(NotImplementedError, match="nuc"):
+        gg.ones(2, 2).norm("nuc")
+    with pytest.raises(ValueError, match="norm"):
+        gg.ones(2, 2).norm("bad")
 
 
 def test_error_repeated_dims():

@@ -34,7 +34,12 @@ double ord_of(py::handle p, const char* op) {
   if (py::isinstance<py::str>(p)) {
     std::string s = p.cast<std::string>();
     if (s == "fro") return 2.0;
-    if (s == "nuc") throw py::type_error(std::string(op) + ": the nuclear norm ('nuc') is not supported by gradgate");
+    if (s == "nuc") {
+      PyErr_SetString(PyExc_NotImplementedError,
+                      (std::string(op) + ": the nuclear norm ('nuc') needs singular values, which gradgate does "
+                       "not compute yet").c_str());
+      throw py::error_already_set();
+    }
     throw py::value_error(std::string(op) + ": Expected a valid norm order, got '" + s + "'");
   }
   return p.cast<double>();
