@@ -1,6 +1,7 @@
 // The public C++ ops. VJPs are written with these, so gradients of gradients come free.
 #pragma once
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 #include "core/tensor_impl.h"
@@ -82,6 +83,25 @@ std::pair<Tensor, Tensor> max_dim(const Tensor& t, int64_t dim, bool keepdim);
 std::pair<Tensor, Tensor> min_dim(const Tensor& t, int64_t dim, bool keepdim);
 Tensor argmax(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
 Tensor argmin(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
+
+// ==== reduce_extra family (ops/reduce_extra.cpp) ====
+// var/std over `dims` (nullopt or empty: all) with `correction` (1 = unbiased).
+Tensor var(const Tensor& t, const std::optional<DimVec>& dims, double correction, bool keepdim);
+Tensor std_(const Tensor& t, const std::optional<DimVec>& dims, double correction, bool keepdim);
+Tensor logsumexp(const Tensor& t, const DimVec& dims, bool keepdim);
+Tensor all(const Tensor& t, const std::optional<DimVec>& dims, bool keepdim);
+Tensor any(const Tensor& t, const std::optional<DimVec>& dims, bool keepdim);
+// linalg.vector_norm: ord any real (inf / -inf included); dims nullopt or empty: all.
+Tensor vector_norm(const Tensor& t, double ord, const std::optional<DimVec>& dims, bool keepdim,
+                   std::optional<DType> dtype = std::nullopt);
+Tensor cumsum(const Tensor& t, int64_t dim, std::optional<DType> dtype = std::nullopt);
+Tensor cumprod(const Tensor& t, int64_t dim, std::optional<DType> dtype = std::nullopt);
+// sort: (values, indices); always stable (`stable` only picks the grad_fn name, as in PyTorch).
+std::pair<Tensor, Tensor> sort(const Tensor& t, int64_t dim, bool descending, bool stable);
+Tensor argsort(const Tensor& t, int64_t dim, bool descending, bool stable);
+std::pair<Tensor, Tensor> topk(const Tensor& t, int64_t k, int64_t dim, bool largest, bool sorted);
+// unique over the flattened input: (values, inverse or undefined, counts or undefined).
+std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& t, bool sorted, bool return_inverse, bool return_counts);
 
 // ---- linear algebra ----
 Tensor mm(const Tensor& a, const Tensor& b);

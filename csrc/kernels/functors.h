@@ -202,3 +202,105 @@ struct SoftplusNeg {
   }
 };
 }  // namespace gg::fn
+
+// ==== reduce_extra family (var/std, logsumexp, norms, all/any, cumulative ops, sort) ====
+// Reducer bodies for cpu::reduce (init / step / finish); Acc is the accumulator type
+// (double for floating inputs). The same bodies serve a later CUDA reduction.
+namespace gg::fn {
+
+// Welford's running mean and sum of squared deviations: stable one-pass variance.
+template <class Acc> struct WelfordAcc { int64_t n; Acc mean; Acc m2; };
+template <class T, class Acc>
+struct VarReduce {
+  Acc correction;
+  bool take_sqrt;
+  GG_HOST_DEVICE WelfordAcc<Acc> init() const { return {0, Acc(0), Acc(0)}; }
+  GG_HOST_DEVICE WelfordAcc<Acc> step(WelfordAcc<Acc> a, T x, int64_t) const {
+    a.n += 1;
+    const Acc d = Acc(x) - a.mean;
+    a.mean += d / Acc(a.n);
+    a.m2 += d * (Acc(x) - a.mean);
+    return a;
+  }
+  GG_HOST_DEVICE T finish(WelfordAcc<Acc> a, int64_t) const {
+    Acc dof = Acc(a.n) - correction;
+    if (dof < Acc(0)) dof = Acc(0);
+    const Acc v = a.m2 / dof;  // dof 0: nan (or inf), as in PyTorch
+    return T(take_sqrt ? std::sqrt(v) : v);
+  }
+};
+
+// Online log-sum-exp: running max and the sum of exp(x - max), rescaled when the max grows.
+template <class Acc> struct LseAcc { Acc max; Acc sum; };
+template <class T, class Acc>
+struct LogSumExpReduce {
+  GG_HOST_DEVICE LseAcc<Acc> init() const { return {-INFINITY, Acc(0)}; }
+  GG_HOST_DEVICE LseAcc<Acc> step(LseAcc<Acc> a, T xv, int64_t) const {
+    const Acc x = Acc(xv);
+    if (x == -INFINITY || a.max != a.max) return a;
+    if (x <= a.max) {
+      a.sum += std::exp(x - a.max);
+    } else {  // also NaN: it then sticks in max and sum
+      a.sum = a.sum * std::exp(a.max - x) + Acc(1);
+      a.max = x;
+    }
+    return a;
+  }
+  GG_HOST_DEVICE T finish(LseAcc<Acc> a, int64_t) const {
+    if (a.max == -INFINITY || a.max == INFINITY || a.max != a.max) return T(a.max);
+    return T(a.max + std::log(a.sum));
+  }
+};
+
+// Vector norms by kind: 0 (count of nonzeros), 1, 2, general p, +inf (max |x|), -inf (min |x|).
+enum class NormKind { Zero, One, Two, P, Inf, NegInf };
+template <NormKind K, class T, class Acc>
+struct NormReduce {
+  Acc p;
+  GG_HOST_DEVICE Acc init() const {
+    if constexpr (K == NormKind::Inf) return Acc(0);
+    else if constexpr (K == NormKind::NegInf) return Acc(INFINITY);
+    else return Acc(0);
+  }
+  GG_HOST_DEVICE Acc step(Acc a, T xv, int64_t) const {
+    const Acc x = Acc(xv) < Acc(0) ? -Acc(xv) : Acc(xv);
+    if constexpr (K == NormKind::Zero) return a + Acc(x != Acc(0));
+    else if constexpr (K == NormKind::One) return a + x;
+    else if constexpr (K == NormKind::Two) return a + x * x;
+    else if constexpr (K == NormKind::P) return a + std::pow(x, p);
+    else {  // max / min of |x|; NaN wins
+      if (a != a) return a;
+      if (x != x) return x;
+      if constexpr (K == NormKind::Inf) return x > a ? x : a;
+      else return x < a ? x : a;
+    }
+  }
+  GG_HOST_DEVICE T finish(Acc a, int64_t) const {
+    if constexpr (K == NormKind::Two) return T(std::sqrt(a));
+    else if constexpr (K == NormKind::P) return T(std::pow(a, Acc(1) / p));
+    else return T(a);
+  }
+};
+
+// all / any: nonzero (NaN included) counts as true.
+template <class T, bool All>
+struct AllAnyReduce {
+  GG_HOST_DEVICE bool init() const { return All; }
+  GG_HOST_DEVICE bool step(bool a, T x, int64_t) const { return All ? (a && x != T(0)) : (a || x != T(0)); }
+  GG_HOST_DEVICE bool finish(bool a, int64_t) const { return a; }
+};
+
+// Sort order with NaN greatest (PyTorch's): ascending puts NaN last, descending first.
+template <bool Descending>
+struct SortBefore {
+  template <class T> GG_HOST_DEVICE bool operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (Descending) return (a != a && b == b) || a > b;
+      return (b != b && a == a) || a < b;
+    } else {
+      return Descending ? a > b : a < b;
+    }
+  }
+};
+
+}  // namespace gg::fn

@@ -182,4 +182,5 @@ PYBIND11_MODULE(_C, m) {
   bind_autograd(m);
   bind_interop(m);
   bind_optim(m);
+  bind_reduce(m);
 }

@@ -29,6 +29,8 @@ from ._factories import (  # noqa: E402,F401
 from ._functions import *  # noqa: E402,F401,F403
 from . import autograd, cuda, backends, nn, optim  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401
+from ._C import return_types  # noqa: E402,F401
 
 float = float32
 double = float64

@@ -68,3 +68,11 @@ subtract = sub
 @_export
 def pow(input, exponent):
     return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)
+
+
+# reduce_extra family (var/std, logsumexp, all/any, norm, cumulative ops, sort/topk/unique).
+# From here on `all`, `any` and `sort` in this module are gradgate's: code below that needs
+# Python's own must use builtins.all / builtins.any.
+for _name in ["var", "std", "logsumexp", "all", "any", "norm", "cumsum", "cumprod", "sort", "argsort", "topk",
+              "unique"]:
+    globals()[_name] = _method(_name)
