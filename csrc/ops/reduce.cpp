@@ -4,6 +4,7 @@
 
 #include "kernels/cpu/reduce.h"
 #include "ops/internal.h"
+#include "ops/reduce_common.h"
 
 namespace gg {
 using namespace ops;
@@ -58,34 +59,28 @@ template <class T, bool IsMax> struct ArgR {
   int64_t finish(Acc a, int64_t) const { return a.i < 0 ? 0 : a.i; }
 };
 
-std::vector<bool> reduce_mask(const Tensor& t, const std::optional<DimVec>& dims) {
-  std::vector<bool> mask(t->dim(), false);
-  if (!dims || dims->empty()) {
-    mask.assign(t->dim(), true);
-    return mask;
-  }
-  for (int64_t d : *dims) {
-    int64_t w = wrap_dim(d, t->dim());
-    GG_CHECK(t->dim() == 0 || !mask[w], "dim ", w, " appears multiple times in the list of dims");
-    if (t->dim() > 0) mask[w] = true;
-  }
-  return mask;
-}
 
-DimVec out_shape(const Tensor& t, const std::vector<bool>& mask, bool keepdim) {
-  DimVec s;
-  for (int64_t d = 0; d < t->dim(); ++d) {
-    if (!mask[d]) s.push_back(t->sizes[d]);
-    else if (keepdim) s.push_back(1);
-  }
-  return s;
-}
 
 template <unsigned Set, template <class> class R>
 Tensor run_reduce(const char* op, const Tensor& in, const std::vector<bool>& mask, bool keepdim, DType dtype) {
   check_device(in, op);
   Tensor src = in->dtype == dtype ? in : cast_raw(in, dtype);
-  Tensor out = empty(out_shape(in, mask, keepdim), dtype, in->device());
+  Tensor out = empty(reduced_shape(in, mask, keepdim), dtype, in->device());
+  // Sums over trailing dims of a contiguous input: vectorized lanes, chunks across threads.
+  constexpr bool is_sum = std::is_same_v<R<float>, SumR<float>>, is_mean = std::is_same_v<R<float>, MeanR<float>>;
+  int64_t rows, n;
+  if constexpr (is_sum || is_mean) {
+    if (is_floating(dtype) && cpu::trailing_rows(src, mask, rows, n)) {
+      dispatch<kFloats>(dtype, op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        std::vector<double> acc = cpu::row_reduce(src->data<T>(), rows, n, 0.0, [](int64_t, T v) { return v; },
+                                                  [](double a, double b) { return a + b; });
+        T* o = out->data<T>();
+        for (int64_t r = 0; r < rows; ++r) o[r] = T(is_mean ? acc[r] / double(n) : acc[r]);
+      });
+      return out;
+    }
+  }
   cpu::ReducePlan plan(src, mask, out);
   dispatch<Set>(dtype, op, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -111,7 +106,7 @@ Tensor arg_extreme(const char* op, const Tensor& in, const std::vector<bool>& ma
     GG_CHECK_KIND(!mask[d] || in->sizes[d] > 0, Index, op, "(): Expected reduction dim ", d,
                   " to have non-zero size.");
   GG_CHECK_KIND(in->numel() > 0, Index, op, "(): Expected reduction dim to be specified for input.numel() == 0.");
-  Tensor out = empty(out_shape(in, mask, keepdim), DType::Int64, in->device());
+  Tensor out = empty(reduced_shape(in, mask, keepdim), DType::Int64, in->device());
   cpu::ReducePlan plan(in, mask, out);
   dispatch<kAll>(in->dtype, op, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -121,23 +116,7 @@ Tensor arg_extreme(const char* op, const Tensor& in, const std::vector<bool>& ma
   return out;
 }
 
-// Gradient of a reduction: g viewed with the reduced dims kept, expanded to the input.
-Tensor expand_back(const Tensor& g, OpNode& n) {
-  Tensor r = g;
-  if (!n.ints[0]) {  // keepdim was false: put the reduced dims back as size 1
-    for (size_t d = 0; d < n.shape.size(); ++d)
-      if (n.shape2[d]) r = unsqueeze(r, (int64_t)d);
-  }
-  return expand(r, n.shape);
-}
 
-void remember(OpNode& n, const Tensor& in, const std::vector<bool>& mask, bool keepdim) {
-  n.shape = in->sizes;
-  n.shape2 = DimVec(in->dim(), 0);
-  for (int64_t d = 0; d < in->dim(); ++d) n.shape2[d] = mask[d];
-  n.ints[0] = keepdim;
-  n.dtype = in->dtype;
-}
 
 bool full(const std::optional<DimVec>& dims) { return !dims || dims->empty(); }
 

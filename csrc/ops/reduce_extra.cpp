@@ -9,6 +9,7 @@
 #include "kernels/cpu/reduce.h"
 #include "kernels/functors.h"
 #include "ops/internal.h"
+#include "ops/reduce_common.h"
 
 namespace gg {
 using namespace ops;
@@ -17,62 +18,6 @@ using autograd::make_node;
 namespace {
 
 template <class T> using acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
-
-// (Same conventions as ops/reduce.cpp: mask[d] says whether input dim d is reduced.)
-std::vector<bool> mask_of(const Tensor& t, const std::optional<DimVec>& dims) {
-  std::vector<bool> mask(t->dim(), false);
-  if (!dims || dims->empty()) {
-    mask.assign(t->dim(), true);
-    return mask;
-  }
-  for (int64_t d : *dims) {
-    int64_t w = wrap_dim(d, t->dim());
-    GG_CHECK(t->dim() == 0 || !mask[w], "dim ", w, " appears multiple times in the list of dims");
-    if (t->dim() > 0) mask[w] = true;
-  }
-  return mask;
-}
-
-DimVec kept_shape(const Tensor& t, const std::vector<bool>& mask, bool keepdim) {
-  DimVec s;
-  for (int64_t d = 0; d < t->dim(); ++d) {
-    if (!mask[d]) s.push_back(t->sizes[d]);
-    else if (keepdim) s.push_back(1);
-  }
-  return s;
-}
-
-// Node attributes of a reduction: input sizes, reduced mask, keepdim (ints[0]).
-void remember(OpNode& n, const Tensor& in, const std::vector<bool>& mask, bool keepdim) {
-  n.shape = in->sizes;
-  n.shape2 = DimVec(in->dim(), 0);
-  for (int64_t d = 0; d < in->dim(); ++d) n.shape2[d] = mask[d];
-  n.ints[0] = keepdim;
-  n.dtype = in->dtype;
-}
-
-// A reduced tensor viewed with the reduced dims kept (size 1), expanded to the input's shape.
-Tensor expand_back(const Tensor& g, OpNode& n) {
-  Tensor r = g;
-  if (!n.ints[0])
-    for (size_t d = 0; d < n.shape.size(); ++d)
-      if (n.shape2[d]) r = unsqueeze(r, (int64_t)d);
-  return expand(r, n.shape);
-}
-
-DimVec reduced_dims(OpNode& n) {
-  DimVec red;
-  for (size_t d = 0; d < n.shape.size(); ++d)
-    if (n.shape2[d]) red.push_back((int64_t)d);
-  return red;
-}
-
-int64_t reduced_count(OpNode& n) {
-  int64_t c = 1;
-  for (size_t d = 0; d < n.shape.size(); ++d)
-    if (n.shape2[d]) c *= n.shape[d];
-  return c;
-}
 
 Tensor zeros(const DimVec& shape, DType dtype) {
   Tensor z = empty(shape, dtype);
@@ -90,7 +35,7 @@ template <unsigned Set, class MakeR>
 Tensor run(const char* op, const Tensor& in, const std::vector<bool>& mask, bool keepdim, DType out_dtype,
            MakeR make) {
   check_device(in, op);
-  Tensor out = empty(kept_shape(in, mask, keepdim), out_dtype, in->device());
+  Tensor out = empty(reduced_shape(in, mask, keepdim), out_dtype, in->device());
   cpu::ReducePlan plan(in, mask, out);
   dispatch<Set>(in->dtype, op, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -113,56 +58,6 @@ struct Lines {
 };
 
 
-// Note [Row fast path]
-// When the reduced dims are a trailing block of a contiguous input, each output reduces one
-// contiguous row. Rows are cut in fixed chunks of kRowChunk elements; each chunk accumulates
-// in 8 independent lanes (no serial add chain: the compiler vectorizes it) and the partials
-// are combined in a fixed order, so the result depends only on the data, never on the thread
-// count. Other layouts go through cpu::reduce.
-constexpr int64_t kRowChunk = 16384;
-
-bool trailing_rows(const Tensor& in, const std::vector<bool>& mask, int64_t& rows, int64_t& n) {
-  if (in->dim() == 0 || !in->is_contiguous() || in->numel() == 0) return false;
-  int64_t k = in->dim();
-  while (k > 0 && mask[k - 1]) --k;
-  if (k == in->dim()) return false;
-  for (int64_t d = 0; d < k; ++d)
-    if (mask[d]) return false;
-  rows = 1;
-  for (int64_t d = 0; d < k; ++d) rows *= in->sizes[d];
-  n = in->numel() / rows;
-  return true;
-}
-
-// Per row r: combine over the row's elements v of term(r, v), starting from init.
-template <class T, class Term, class Combine>
-std::vector<double> row_reduce(const T* x, int64_t rows, int64_t n, double init, const Term& term,
-                               const Combine& combine) {
-  const int64_t chunks = (n + kRowChunk - 1) / kRowChunk;
-  std::vector<double> partial(rows * chunks);
-  const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::min(n, kRowChunk));
-  cpu::parallel_for_small(0, rows * chunks, grain, [&](int64_t b, int64_t e) {
-    for (int64_t task = b; task < e; ++task) {
-      const int64_t r = task / chunks, c = task % chunks;
-      const T* p = x + r * n + c * kRowChunk;
-      const int64_t len = std::min(kRowChunk, n - c * kRowChunk);
-      double lanes[8];
-      for (int l = 0; l < 8; ++l) lanes[l] = init;
-      int64_t i = 0;
-      for (; i + 8 <= len; i += 8)
-        for (int l = 0; l < 8; ++l) lanes[l] = combine(lanes[l], double(term(r, p[i + l])));
-      double acc = init;
-      for (int l = 0; l < 8; ++l) acc = combine(acc, lanes[l]);
-      for (; i < len; ++i) acc = combine(acc, double(term(r, p[i])));
-      partial[task] = acc;
-    }
-  });
-  std::vector<double> out(rows, init);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < chunks; ++c) out[r] = combine(out[r], partial[r * chunks + c]);
-  return out;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- var / std
@@ -170,17 +65,17 @@ static Tensor var_std(const char* op, const Tensor& t, const std::optional<DimVe
                       bool keepdim, bool is_std) {
   GG_CHECK(is_floating(t->dtype), "std and var only support floating point and complex dtypes (", op,
            " got a tensor of dtype ", dtype_name(t->dtype), " and shape ", shape_str(t->sizes), ")");
-  auto mask = mask_of(t, dims);
+  auto mask = reduce_mask(t, dims);
   int64_t rows, n;
   Tensor out;
-  if (trailing_rows(t, mask, rows, n)) {  // two passes: row means, then squared deviations
-    out = empty(kept_shape(t, mask, keepdim), t->dtype, t->device());
+  if (cpu::trailing_rows(t, mask, rows, n)) {  // two passes: row means, then squared deviations
+    out = empty(reduced_shape(t, mask, keepdim), t->dtype, t->device());
     dispatch<kFloats>(t->dtype, op, [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* x = t->data<T>();
-      std::vector<double> mu = row_reduce(x, rows, n, 0.0, [](int64_t, T v) { return v; }, fn::Add{});
+      std::vector<double> mu = cpu::row_reduce(x, rows, n, 0.0, [](int64_t, T v) { return v; }, fn::Add{});
       for (double& m : mu) m /= double(n);
-      std::vector<double> m2 = row_reduce(x, rows, n, 0.0, [&](int64_t r, T v) {
+      std::vector<double> m2 = cpu::row_reduce(x, rows, n, 0.0, [&](int64_t r, T v) {
         const double d = double(v) - mu[r];
         return d * d;
       }, fn::Add{});
@@ -230,16 +125,16 @@ Tensor std_(const Tensor& t, const std::optional<DimVec>& dims, double correctio
 Tensor logsumexp(const Tensor& t, const DimVec& dims, bool keepdim) {
   DType dt = is_floating(t->dtype) ? t->dtype : default_float_dtype();
   Tensor src = t->dtype == dt ? t : cast_raw(t, dt);
-  auto mask = mask_of(t, dims);
+  auto mask = reduce_mask(t, dims);
   int64_t rows, n;
   Tensor out;
-  if (trailing_rows(src, mask, rows, n)) {  // two passes: row max, then sum of exp(x - max)
-    out = empty(kept_shape(src, mask, keepdim), dt, src->device());
+  if (cpu::trailing_rows(src, mask, rows, n)) {  // two passes: row max, then sum of exp(x - max)
+    out = empty(reduced_shape(src, mask, keepdim), dt, src->device());
     dispatch<kFloats>(dt, "logsumexp", [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* x = src->data<T>();
-      std::vector<double> m = row_reduce(x, rows, n, -INFINITY, [](int64_t, T v) { return v; }, fn::Maximum{});
-      std::vector<double> se = row_reduce(x, rows, n, 0.0, [&](int64_t r, T v) {
+      std::vector<double> m = cpu::row_reduce(x, rows, n, -INFINITY, [](int64_t, T v) { return v; }, fn::Maximum{});
+      std::vector<double> se = cpu::row_reduce(x, rows, n, 0.0, [&](int64_t r, T v) {
         return std::exp(double(v) - m[r]);
       }, fn::Add{});
       T* o = out->data<T>();
@@ -267,7 +162,7 @@ Tensor logsumexp(const Tensor& t, const DimVec& dims, bool keepdim) {
 template <bool All>
 static Tensor all_any(const char* op, const Tensor& t, const std::optional<DimVec>& dims, bool keepdim) {
   // An empty tuple of dims reduces nothing here (PyTorch's all/any), unlike sum's.
-  auto mask = dims && dims->empty() ? std::vector<bool>(t->dim(), false) : mask_of(t, dims);
+  auto mask = dims && dims->empty() ? std::vector<bool>(t->dim(), false) : reduce_mask(t, dims);
   return run<kAll>(op, t, mask, keepdim, DType::Bool, [&](auto tag) {
     using T = typename decltype(tag)::type;
     return fn::AllAnyReduce<T, All>{};
@@ -313,7 +208,7 @@ Tensor vector_norm(const Tensor& t, double ord, const std::optional<DimVec>& dim
              short_name(*dtype));
   // With `dtype`, the input is read in that dtype; the graph records only the norm (as PyTorch does).
   const Tensor in = dtype && *dtype != t->dtype ? cast_raw(t, *dtype) : t;
-  auto mask = mask_of(in, dims);
+  auto mask = reduce_mask(in, dims);
   if (ord < 0 || std::isinf(ord)) {
     for (int64_t d = 0; d < in->dim(); ++d)
       GG_CHECK(!mask[d] || in->sizes[d] > 0, "linalg.vector_norm cannot compute the ", ord,
@@ -323,17 +218,17 @@ Tensor vector_norm(const Tensor& t, double ord, const std::optional<DimVec>& dim
   using fn::NormKind;
   const NormKind kind = ord == 0 ? NormKind::Zero : ord == 1 ? NormKind::One : ord == 2 ? NormKind::Two
                         : ord == INFINITY ? NormKind::Inf : ord == -INFINITY ? NormKind::NegInf : NormKind::P;
-  Tensor out = empty(kept_shape(in, mask, keepdim), in->dtype, in->device());
+  Tensor out = empty(reduced_shape(in, mask, keepdim), in->dtype, in->device());
   check_device(in, "linalg.vector_norm");
   int64_t rows, n;
-  if (trailing_rows(in, mask, rows, n)) {
+  if (cpu::trailing_rows(in, mask, rows, n)) {
     dispatch<kFloats>(in->dtype, "linalg.vector_norm", [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* x = in->data<T>();
       T* o = out->data<T>();
       auto rows_of = [&](auto r, double init, auto combine) {
         auto term = [&](int64_t, T v) { return r.step(r.init(), v, 0); };
-        std::vector<double> acc = row_reduce(x, rows, n, init, term, combine);
+        std::vector<double> acc = cpu::row_reduce(x, rows, n, init, term, combine);
         for (int64_t i = 0; i < rows; ++i) o[i] = r.finish(acc[i], n);
       };
       switch (kind) {

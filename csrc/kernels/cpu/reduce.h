@@ -99,4 +99,54 @@ void reduce(const ReducePlan& p, const R& r) {
   });
 }
 
+// Note [Row fast path]
+// When the reduced dims are a trailing block of a contiguous input, each output reduces one
+// contiguous row. Rows are cut in fixed chunks of kRowChunk elements; each chunk accumulates
+// in 8 independent lanes (no serial add chain: the compiler vectorizes it) and the partials
+// are combined in a fixed order, so the result depends only on the data, never on the thread
+// count. Other layouts go through reduce() above.
+constexpr int64_t kRowChunk = 16384;
+
+inline bool trailing_rows(const Tensor& in, const std::vector<bool>& mask, int64_t& rows, int64_t& n) {
+  if (in->dim() == 0 || !in->is_contiguous() || in->numel() == 0) return false;
+  int64_t k = in->dim();
+  while (k > 0 && mask[k - 1]) --k;
+  if (k == in->dim()) return false;
+  for (int64_t d = 0; d < k; ++d)
+    if (mask[d]) return false;
+  rows = 1;
+  for (int64_t d = 0; d < k; ++d) rows *= in->sizes[d];
+  n = in->numel() / rows;
+  return true;
+}
+
+// Per row r: combine over the row's elements v of term(r, v), starting from init.
+template <class T, class Term, class Combine>
+std::vector<double> row_reduce(const T* x, int64_t rows, int64_t n, double init, const Term& term,
+                               const Combine& combine) {
+  const int64_t chunks = (n + kRowChunk - 1) / kRowChunk;
+  std::vector<double> partial(rows * chunks);
+  const int64_t grain = std::max<int64_t>(1, kGrainSize / std::min(n, kRowChunk));
+  parallel_for_small(0, rows * chunks, grain, [&](int64_t b, int64_t e) {
+    for (int64_t task = b; task < e; ++task) {
+      const int64_t r = task / chunks, c = task % chunks;
+      const T* p = x + r * n + c * kRowChunk;
+      const int64_t len = std::min(kRowChunk, n - c * kRowChunk);
+      double lanes[8];
+      for (int l = 0; l < 8; ++l) lanes[l] = init;
+      int64_t i = 0;
+      for (; i + 8 <= len; i += 8)
+        for (int l = 0; l < 8; ++l) lanes[l] = combine(lanes[l], double(term(r, p[i + l])));
+      double acc = init;
+      for (int l = 0; l < 8; ++l) acc = combine(acc, lanes[l]);
+      for (; i < len; ++i) acc = combine(acc, double(term(r, p[i])));
+      partial[task] = acc;
+    }
+  });
+  std::vector<double> out(rows, init);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < chunks; ++c) out[r] = combine(out[r], partial[r * chunks + c]);
+  return out;
+}
+
 }  // namespace gg::cpu
