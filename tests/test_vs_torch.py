@@ -676,3 +676,15 @@ def test_error_types_match_pytorch(name, fn):
     # PyTorch's exception classes (torch.AcceleratorError etc.) are matched by their builtin base
     builtin = next(c for c in expected.__mro__ if c.__module__ == "builtins")
     assert issubclass(got, builtin), f"gradgate raised {got.__name__}, PyTorch {expected.__name__}"
+
+
+def test_saved_scalars_have_pytorch_types():
+    # ints stay ints (_saved_exponent of x ** 2 is 2, of x ** 2.5 is 2.5), as PyTorch shows them
+    exprs = [lambda L, x: (x ** 2, "exponent"), lambda L, x: (x ** 2.5, "exponent"), lambda L, x: (2 ** x, "self"),
+             lambda L, x: (x.add(x, alpha=2), "alpha"), lambda L, x: (x.var(1), "correction"),
+             lambda L, x: (x.norm(), "ord"), lambda L, x: (x.cumsum(1), "dim")]
+    for make in exprs:
+        got, name = make(gg, gg.ones(3, 4, requires_grad=True))
+        ref, _ = make(torch, torch.ones(3, 4, requires_grad=True))
+        a, b = getattr(got.grad_fn, "_saved_" + name), getattr(ref.grad_fn, "_saved_" + name)
+        assert (a, type(a)) == (b, type(b)), name

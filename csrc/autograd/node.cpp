@@ -169,9 +169,9 @@ std::vector<std::pair<std::string, Tensor>> OpNode::saved_tensors_named() {
   return out;
 }
 
-std::vector<std::pair<std::string, double>> OpNode::saved_scalars_named() {
+std::vector<std::pair<std::string, SavedScalar>> OpNode::saved_scalars_named() {
   if (!scalar_name) return {};
-  return {{scalar_name, scalar}};
+  return {{scalar_name, SavedScalar{scalar, scalar_is_int}}};
 }
 
 static const Tensor& deref(const Tensor* p) { return *p; }

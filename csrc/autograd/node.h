@@ -48,6 +48,12 @@ int next_hook_id();
 
 uint64_t next_sequence_nr();
 
+// A number saved for backward, shown to Python as an int or a float.
+struct SavedScalar {
+  double value;
+  bool is_int;
+};
+
 struct Node : std::enable_shared_from_this<Node> {
   SmallVec<Edge, 3> next_edges;
   uint64_t sequence_nr;
@@ -72,7 +78,7 @@ struct Node : std::enable_shared_from_this<Node> {
   // Tensors saved for backward, by PyTorch's attribute name without `_saved_` (self, other,
   // result...); scalar attributes are exposed by the bindings from saved_scalars.
   virtual std::vector<std::pair<std::string, Tensor>> saved_tensors_named();
-  virtual std::vector<std::pair<std::string, double>> saved_scalars_named() { return {}; }
+  virtual std::vector<std::pair<std::string, SavedScalar>> saved_scalars_named() { return {}; }
   uint32_t num_outputs() const { return (uint32_t)next_edges.size(); }
   bool needs_input_grad(size_t i) const { return i < next_edges.size() && next_edges[i].valid(); }
 };

@@ -19,6 +19,7 @@ struct OpNode : Node {
   int64_t ints[4] = {0, 0, 0, 0};
   DType dtype = DType::Float32;
   const char* scalar_name = nullptr;     // exposed as `_saved_<scalar_name>`
+  bool scalar_is_int = false;            // ... as a Python int, as PyTorch shows ints
 
   OpNode(const char* name, BackwardFn fn) : op_name(name), backward(fn) {}
   std::string name() const override { return op_name; }
@@ -27,7 +28,13 @@ struct OpNode : Node {
     for (auto& s : saved) s.release();
   }
   std::vector<std::pair<std::string, Tensor>> saved_tensors_named() override;
-  std::vector<std::pair<std::string, double>> saved_scalars_named() override;
+  std::vector<std::pair<std::string, SavedScalar>> saved_scalars_named() override;
+  // Sets the scalar attribute PyTorch exposes as `_saved_<name>`.
+  void save_scalar(const char* name, double value, bool is_int) {
+    scalar = value;
+    scalar_name = name;
+    scalar_is_int = is_int;
+  }
 
   void save(const char* what, const Tensor& t, bool is_output = false) {
     saved.emplace_back(t, is_output);

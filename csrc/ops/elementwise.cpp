@@ -108,8 +108,7 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
         return {n.needs_input_grad(0) ? grad_a(n, g[0]) : Tensor(), gb};
       }, {&a, &b})) {
     remember_inputs(*node, a, b);
-    node->scalar = alpha;
-    node->scalar_name = "alpha";
+    node->save_scalar("alpha", alpha, is_whole(alpha));
     attach(node, out);
   }
   return out;
@@ -131,8 +130,7 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
         return {n.needs_input_grad(0) ? grad_a(n, g[0]) : Tensor(), gb};
       }, {&a, &b})) {
     remember_inputs(*node, a, b);
-    node->scalar = alpha;
-    node->scalar_name = "alpha";
+    node->save_scalar("alpha", alpha, is_whole(alpha));
     attach(node, out);
   }
   return out;
@@ -224,9 +222,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
           return {mul(g[0], mul(pow(self, wrapped(e - 1)), wrapped(e)))};
         }, {&a})) {
       node->save("self", a);
-      node->scalar = b->dtype == DType::Float64 ? *b->data<double>() : double(*b->data<int64_t>());
-      if (b->dtype == DType::Bool) node->scalar = *b->data<bool>();
-      node->scalar_name = "exponent";
+      node->save_scalar("exponent", scalar_value<double>(b), !is_floating(b->dtype));
       attach(node, out);
     }
     return out;
@@ -238,8 +234,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
         }, {&b})) {
       remember_inputs(*node, a, b);
       node->save("result", out, true);
-      node->scalar = a->dtype == DType::Float64 ? *a->data<double>() : double(*a->data<int64_t>());
-      node->scalar_name = "self";
+      node->save_scalar("self", scalar_value<double>(a), !is_floating(a->dtype));
       attach(node, out);
     }
     return out;

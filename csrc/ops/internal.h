@@ -1,5 +1,7 @@
 // Helpers shared by the op files: raw (unrecorded) copies and casts, and gradient shaping.
 #pragma once
+#include <cmath>
+
 #include "api/ops.h"
 #include "autograd/op_node.h"
 
@@ -11,6 +13,8 @@ using autograd::OpNode;
 void copy_into(const Tensor& dst, const Tensor& src);
 // A contiguous copy of `t` in `dtype`, or `t` itself if it already is one. Records nothing.
 Tensor cast_raw(const Tensor& t, DType dtype);
+// Whether a saved number reads as an int (PyTorch shows `_saved_alpha` of add as 1, not 1.0).
+inline bool is_whole(double v) { return std::isfinite(v) && v == std::floor(v); }
 // A Python-number-like constant for VJP formulas.
 inline Tensor wrapped(double v) { return scalar_tensor(Scalar::from_double(v), std::nullopt, true); }
 void check_device(const Tensor& t, const char* op);

@@ -105,8 +105,7 @@ static Tensor var_std(const char* op, const Tensor& t, const std::optional<DimVe
   };
   if (auto node = make_node(is_std ? "StdBackward0" : "VarBackward0", backward, {&t})) {
     remember(*node, t, mask, keepdim);
-    node->scalar = correction;
-    node->scalar_name = "correction";
+    node->save_scalar("correction", correction, is_whole(correction));
     node->save("self", t);
     if (is_std) node->save("result", out, true);
     attach(node, out);
@@ -267,8 +266,7 @@ Tensor vector_norm(const Tensor& t, double ord, const std::optional<DimVec>& dim
         return {norm_grad(self, result, g[0], n)};
       }, {&t})) {
     remember(*node, t, mask, keepdim);
-    node->scalar = ord;
-    node->scalar_name = "ord";
+    node->save_scalar("ord", ord, is_whole(ord));
     node->save("self", t);
     node->save("result", out, true);
     attach(node, out);
@@ -382,8 +380,7 @@ Tensor cumsum(const Tensor& t, int64_t dim, std::optional<DType> dtype) {
       }, {&t})) {
     node->ints[1] = d;
     node->dtype = t->dtype;
-    node->scalar = double(d);
-    node->scalar_name = "dim";
+    node->save_scalar("dim", double(d), true);
     attach(node, out);
   }
   return out;
@@ -410,8 +407,7 @@ Tensor cumprod(const Tensor& t, int64_t dim, std::optional<DType> dtype) {
       }, {&t})) {
     node->ints[1] = d;
     node->dtype = t->dtype;
-    node->scalar = double(d);
-    node->scalar_name = "dim";
+    node->save_scalar("dim", double(d), true);
     node->save("self", t);
     node->save("result", out, true);
     attach(node, out);
@@ -539,8 +535,7 @@ void record_selection(const char* name, const Tensor& t, int64_t d, const Tensor
   if (auto node = make_node(name, selected_backward, {&t})) {
     node->shape = t->sizes;
     node->ints[1] = d;
-    node->scalar = double(d);
-    node->scalar_name = "dim";
+    node->save_scalar("dim", double(d), true);
     node->save("indices", indices, true);
     attach(node, values);
   }

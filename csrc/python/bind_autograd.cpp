@@ -183,7 +183,7 @@ void bind_autograd(py::module_& m) {
           for (auto& [name, t] : n.saved_tensors_named())
             if (name == key) return py::cast(t);
           for (auto& [name, v] : n.saved_scalars_named())
-            if (name == key) return py::float_(v);
+            if (name == key) return v.is_int ? py::object(py::int_((int64_t)v.value)) : py::object(py::float_(v.value));
         }
         throw py::attribute_error("'" + n.name() + "' object has no attribute '" + attr + "'");
       });
