@@ -31,6 +31,7 @@ struct PyFunctionNode : Node {
   }
 
   TensorList apply(TensorList& grads) override {
+    py::gil_scoped_acquire gil;  // backward runs with the GIL released
     py::tuple args(1 + output_meta.size());
     args[0] = ctx;
     for (size_t i = 0; i < output_meta.size(); ++i) {
@@ -85,11 +86,22 @@ struct PyFunctionNode : Node {
   }
 };
 
-Tensor hook_result(const py::function& fn, const Tensor& g) {
-  py::object r = fn(g);
-  if (r.is_none()) return nullptr;
-  return r.cast<Tensor>();
-}
+// A Python hook held from C++: called, copied and destroyed with the GIL taken, since the
+// engine runs with it released.
+struct PyHook {
+  std::shared_ptr<py::function> fn;
+  explicit PyHook(py::function f)
+      : fn(new py::function(std::move(f)), [](py::function* p) {
+          py::gil_scoped_acquire gil;
+          delete p;
+        }) {}
+  Tensor operator()(const Tensor& g) const {
+    py::gil_scoped_acquire gil;
+    py::object r = (*fn)(g);
+    if (r.is_none()) return nullptr;
+    return r.cast<Tensor>();
+  }
+};
 
 std::vector<Edge> edges_of(const std::vector<Tensor>& ts, const char* what) {
   std::vector<Edge> edges;
@@ -192,7 +204,9 @@ void bind_autograd(py::module_& m) {
                             bool keep_graph, bool create_graph) {
     check_not_inference(outputs);
     auto roots = edges_of(outputs, "tensors");
-    run_backward(roots, root_grads(outputs, grads), keep_graph, create_graph, {});
+    TensorList seeds = root_grads(outputs, grads);
+    py::gil_scoped_release no_gil;  // Python is needed again only by hooks and custom Functions
+    run_backward(roots, seeds, keep_graph, create_graph, {});
   });
 
   m.def("_grad", [](const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
@@ -205,7 +219,12 @@ void bind_autograd(py::module_& m) {
       GG_CHECK(inputs[i]->requires_grad(), "One of the differentiated Tensors does not require grad");
       capture.push_back(gradient_edge(inputs[i]));
     }
-    TensorList res = run_backward(roots, root_grads(outputs, grads), keep_graph, create_graph, capture);
+    TensorList seeds = root_grads(outputs, grads);
+    TensorList res;
+    {
+      py::gil_scoped_release no_gil;
+      res = run_backward(roots, seeds, keep_graph, create_graph, capture);
+    }
     py::tuple out(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (!res[i]) {
@@ -239,7 +258,7 @@ void bind_autograd(py::module_& m) {
   m.def("_register_hook", [](const Tensor& t, py::function fn) {
     GG_CHECK(t->requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
     int id = next_hook_id();
-    Hook hook = [fn](const Tensor& g) { return hook_result(fn, g); };
+    Hook hook = PyHook(std::move(fn));
     auto* mt = meta(t);
     if (mt->grad_fn) mt->grad_fn->pre_hooks.push_back({mt->output_nr, HookEntry{id, hook}});
     else mt->hooks.push_back(HookEntry{id, hook});

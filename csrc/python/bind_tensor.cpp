@@ -30,13 +30,24 @@ py::object reflected_op(const Tensor& self, py::handle other) {
 
 // ---- the hot path: operators and unary math as plain CPython methods (METH_O /
 // METH_NOARGS), without pybind11's general dispatcher (argument tuples, overload search).
+// Big kernels run with the GIL released so other Python threads can go on; small ones keep
+// it (releasing costs more than their math).
+constexpr int64_t kReleaseGilAbove = 1 << 16;
+
 template <Tensor (*Op)(const Tensor&, const Tensor&), bool Reflected>
 PyObject* raw_binary(PyObject* self, PyObject* other) noexcept {
   try {
     Tensor o;
     if (!to_operand(other, o)) Py_RETURN_NOTIMPLEMENTED;
     Tensor s = py::handle(self).cast<Tensor>();
-    return py::cast(Reflected ? Op(o, s) : Op(s, o)).release().ptr();
+    Tensor r;
+    if (s->numel() > kReleaseGilAbove || o->numel() > kReleaseGilAbove) {
+      py::gil_scoped_release no_gil;
+      r = Reflected ? Op(o, s) : Op(s, o);
+    } else {
+      r = Reflected ? Op(o, s) : Op(s, o);
+    }
+    return py::cast(r).release().ptr();
   } catch (...) {
     return raise_current_exception();
   }
@@ -45,7 +56,14 @@ PyObject* raw_binary(PyObject* self, PyObject* other) noexcept {
 template <Tensor (*Op)(const Tensor&)>
 PyObject* raw_unary(PyObject* self, PyObject*) noexcept {
   try {
-    return py::cast(Op(py::handle(self).cast<Tensor>())).release().ptr();
+    Tensor s = py::handle(self).cast<Tensor>(), r;
+    if (s->numel() > kReleaseGilAbove) {
+      py::gil_scoped_release no_gil;
+      r = Op(s);
+    } else {
+      r = Op(s);
+    }
+    return py::cast(r).release().ptr();
   } catch (...) {
     return raise_current_exception();
   }
