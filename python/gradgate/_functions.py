@@ -68,3 +68,36 @@ subtract = sub
 @_export
 def pow(input, exponent):
     return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)
+
+
+# ---- shape and indexing (csrc/ops/index.cpp) ----
+for _name in ["split", "chunk", "unbind", "index_select", "gather", "scatter", "scatter_add", "index_add",
+              "take_along_dim", "masked_select", "nonzero", "tile", "tril", "triu", "diag", "index_put",
+              "index_put_"]:
+    globals()[_name] = _method(_name)
+
+
+@_export
+def cat(tensors, dim=0):
+    return _C._cat(tensors, dim)
+
+
+concat = concatenate = cat
+
+
+@_export
+def stack(tensors, dim=0):
+    return _C._stack(tensors, dim)
+
+
+@_export
+def roll(input, shifts, dims=None):
+    return input.roll(shifts, dims)
+
+
+@_export
+def flip(input, dims):
+    return input.flip(dims)
+
+
+__all__ += ["concat", "concatenate"]
