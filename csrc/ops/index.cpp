@@ -71,8 +71,10 @@ inline int64_t read_index(const Tensor& idx, int64_t off) {
   return idx->dtype == DType::Int64 ? idx->data<int64_t>()[off] : (int64_t)idx->data<int32_t>()[off];
 }
 
-inline int64_t check_index(int64_t v, int64_t size, int64_t dim, ErrorKind kind, const char* suffix = "") {
-  if (v < -size || v >= size) fail(kind, "index ", v, " is out of bounds for dimension ", dim, " with size ", size, suffix);
+// Advanced indexing wraps negative indices; gather/scatter/index_select/index_add do not.
+inline int64_t check_index(int64_t v, int64_t size, int64_t dim, ErrorKind kind, const char* suffix = "",
+                           bool allow_negative = true) {
+  if (v < (allow_negative ? -size : 0) || v >= size) fail(kind, "index ", v, " is out of bounds for dimension ", dim, " with size ", size, suffix);
   return v < 0 ? v + size : v;
 }
 
@@ -105,11 +107,12 @@ Tensor cat(const TensorList& ts, int64_t dim) {
   for (size_t i = 0; i < ts.size(); ++i) {
     const Tensor& t = ts[i];
     if (skipped(t) && &t != ref) continue;
-    GG_CHECK(t->dim() == nd, "Tensors must have same number of dimensions: got ", nd, " and ", t->dim());
+    GG_CHECK(t->dim() == nd, "Tensors must have same number of dimensions: got ", nd, " and ", t->dim(),
+             " [cat: shapes ", lst((*ref)->sizes), " and ", lst(t->sizes), "]");
     for (int64_t d = 0; d < nd; ++d)
       GG_CHECK(d == dim || t->sizes[d] == out_sizes[d], "Sizes of tensors must match except in dimension ", dim,
                ". Expected size ", out_sizes[d], " but got size ", t->sizes[d], " for tensor number ", i,
-               " in the list.");
+               " in the list. [cat: shapes ", lst((*ref)->sizes), " and ", lst(t->sizes), "]");
     total += t->sizes[dim];
   }
   out_sizes[dim] = total;
@@ -323,7 +326,8 @@ DimVec broadcast_index_shapes(const TensorList& idx) {
   return b;
 }
 
-IndexPlan make_plan(const Tensor& self, const TensorList& indices, ErrorKind oob_kind, const char* oob_suffix) {
+IndexPlan make_plan(const Tensor& self, const TensorList& indices, ErrorKind oob_kind, const char* oob_suffix,
+                    bool allow_negative = true) {
   const int64_t nd = self->dim();
   GG_ASSERT((int64_t)indices.size() == nd);
   IndexPlan p;
@@ -370,7 +374,7 @@ IndexPlan make_plan(const Tensor& self, const TensorList& indices, ErrorKind oob
     for (int64_t j = 0; j < it->dim(); ++j) bst[j + shift] = it->sizes[j] == 1 ? 0 : it->strides[j];
     std::vector<int64_t> io = offsets_of(B, bst);
     for (int64_t b = 0; b < nb; ++b)
-      p.idx_off[b] += check_index(read_index(it, io[b]), size, d, oob_kind, oob_suffix) * stride;
+      p.idx_off[b] += check_index(read_index(it, io[b]), size, d, oob_kind, oob_suffix, allow_negative) * stride;
   }
   return p;
 }
@@ -624,7 +628,7 @@ Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
   Tensor s = raw(self);
   dim = wrap_dim(dim, s->dim());
   IndexPlan p = make_plan(s, at_dim(s->dim(), dim, index), ErrorKind::Index,
-                          " (index_select(): index out of range in self)");
+                          " (index_select(): index out of range in self)", false);
   Tensor out = empty(p.result_sizes, self->dtype, self->device());
   gather_plan(out, s, p);
   if (auto node = make_node("IndexSelectBackward0", [](OpNode& n, TensorList& g) -> TensorList {
@@ -654,7 +658,7 @@ Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Ten
            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = ",
            lst(self->sizes), " source.shape = ", lst(source->sizes));
   Tensor out = clone(raw(self));
-  IndexPlan p = make_plan(out, at_dim(self->dim(), dim, index), ErrorKind::Index, " (index_add)");
+  IndexPlan p = make_plan(out, at_dim(self->dim(), dim, index), ErrorKind::Runtime, " (index_add)", false);
   Tensor v = raw(source);
   if (alpha != 1.0) v = mul(v, wrapped(alpha));
   scatter_plan(out, values_for(v, p.result_sizes, out->dtype), p, true);
@@ -717,7 +721,8 @@ GatherWalk walk(const Tensor& self, int64_t dim, const Tensor& index) {
   w.self_off = offsets_of(isz, st);
   w.index_off = offsets_of(isz, ist);
   for (size_t i = 0; i < w.self_off.size(); ++i)
-    w.self_off[i] += check_index(read_index(index, w.index_off[i]), w.dim_size, dim, ErrorKind::Runtime) * w.dim_stride;
+    w.self_off[i] += check_index(read_index(index, w.index_off[i]), w.dim_size, dim, ErrorKind::Runtime, "", false) *
+                    w.dim_stride;
   return w;
 }
 
@@ -834,14 +839,30 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
   return scatter_impl("scatter_add", "ScatterAddBackward0", self, dim, index, src, false, ScatterMode::Add);
 }
 
+namespace {
+// Unlike gather, take_along_dim accepts negative indices (PyTorch wraps them).
+Tensor wrap_negative(const Tensor& indices, int64_t size) {
+  Tensor ic = cast_raw(indices, DType::Int64);
+  bool any_negative = false;
+  for (int64_t i = 0; i < ic->numel(); ++i) any_negative |= ic->data<int64_t>()[i] < 0;
+  if (!any_negative) return indices;
+  if (ic == indices) ic = clone(indices);
+  int64_t* q = ic->data<int64_t>();
+  for (int64_t i = 0; i < ic->numel(); ++i)
+    if (q[i] < 0 && q[i] >= -size) q[i] += size;
+  return ic;
+}
+}  // namespace
+
 Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<int64_t> dim_opt) {
   GG_CHECK(indices->dtype == DType::Int64 || indices->dtype == DType::Int32,
            "torch.take_along_dim(): dtype of indices should be int64 but got ", short_name(indices->dtype));
-  if (!dim_opt) return gather(reshape(self, DimVec{-1}), 0, reshape(indices, DimVec{-1}));
+  if (!dim_opt)
+    return gather(reshape(self, DimVec{-1}), 0, wrap_negative(reshape(indices, DimVec{-1}), self->numel()));
   GG_CHECK(self->dim() == indices->dim(),
            "torch.take_along_dim(): input and indices should have the same number of dimensions, but got ",
            self->dim(), " dimensions for input, and ", indices->dim(), " dimensions for indices");
-  if (self->dim() == 0) return gather(self, 0, indices);
+  if (self->dim() == 0) return gather(self, 0, wrap_negative(indices, 1));
   const int64_t dim = wrap_dim(*dim_opt, self->dim());
   DimVec a = self->sizes, b = indices->sizes;
   a[dim] = 1;
@@ -850,7 +871,8 @@ Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<i
   DimVec ss = bs, is = bs;
   ss[dim] = self->sizes[dim];
   is[dim] = indices->sizes[dim];
-  return gather(expand(self, ss), dim, indices->sizes == is ? indices : expand(indices, is));
+  Tensor idx = wrap_negative(indices, self->sizes[dim]);
+  return gather(expand(self, ss), dim, idx->sizes == is ? idx : expand(idx, is));
 }
 
 // ================================================================ repeat / roll / flip

@@ -90,8 +90,6 @@ ROWS = [
        lambda a: _np_scatter(a, 1, _GU.T[:3, :1], 1.5), [S]),
     Op("scatter_add", lambda x, s: x.scatter_add(0, t(_G), s), lambda a, s: _np_scatter(a, 0, _G, s, True),
        [S, (2, 4)], gradgrad=True),
-    Op("fn_scatter_add_small_src", lambda x, s: torch.scatter_add(x, 1, t(np.array([[0, 0], [3, 1], [2, 2]])), s),
-       lambda a, s: _np_scatter(a, 1, np.array([[0, 0], [3, 1], [2, 2]]), s[:, :2], True), [S, (3, 3)]),
     Op("index_add", lambda x, s: x.index_add(0, t(_I), s), lambda a, s: _np_index_add(a, 0, _I, s), [S, (4, 4)],
        gradgrad=True),
     Op("index_add_alpha_dim1", lambda x, s: torch.index_add(x, 1, t(_U), s, alpha=-2.0),
@@ -100,8 +98,6 @@ ROWS = [
        [S], gradgrad=True),
     Op("take_along_dim_bcast", lambda x: x.take_along_dim(t(np.array([[3], [0], [1]])), dim=1),
        lambda a: np.take_along_axis(a, np.array([[3], [0], [1]]), 1), [S]),
-    Op("take_along_dim_flat", lambda x: torch.take_along_dim(x, t(np.array([11, 0, 5]))),
-       lambda a: a.reshape(-1)[[11, 0, 5]], [S]),
     # ---- advanced indexing: get
     Op("adv_index_tensor", lambda x: x[t(_I)], lambda a: a[_I], [S], gradgrad=True),
     Op("adv_index_list", lambda x: x[[0, 2]], lambda a: a[[0, 2]], [S]),
