@@ -89,6 +89,12 @@ CASES = {
     "setitem_slice_index": (lambda T, x, v: _setitem(x, (slice(1, None), L(T, [0, 3])), v), [(3, 4), (2, 2)]),
     "setitem_into_view": (_setitem_view, [(3, 4), (2, 4)]),
     "index_put_accumulate": (lambda T, x, v: x.index_put((L(T, [1, 1]),), v, accumulate=True), [(3, 2), (2, 2)]),
+    "scatter_inplace": (lambda T, x, s: (x * 1).scatter_(0, L(T, [[1, 0, 2]]), s), [(3, 3), (1, 3)]),
+    "scatter_value_inplace": (lambda T, x: (x + 1).scatter_(1, L(T, [[1], [0]]), 2.0), [(2, 3)]),
+    "scatter_add_inplace": (lambda T, x, s: (x * 1).scatter_add_(0, L(T, [[1, 1, 0]]), s), [(2, 3), (1, 3)]),
+    "index_add_inplace": (lambda T, x, s: (x * 1).index_add_(0, L(T, [1, 1]), s, alpha=3), [(2, 3), (2, 3)]),
+    "index_add_into_view": (lambda T, x, s: (lambda z: (z[1:].index_add_(1, L(T, [0]), s), z * z)[1])(x * 2),
+                            [(3, 2), (2, 1)]),
     "repeat": (lambda T, x: x.repeat(2, 1, 3), [(2, 3)]),
     "tile": (lambda T, x: x.tile(2), [(2, 3)]),
     "roll": (lambda T, x: x.roll(1, 1), [(2, 3)]),
@@ -105,7 +111,7 @@ CASES = {
 # An advanced-index write into a view: gradgate's CopySlices (autograd/copy_slices.cpp) links
 # to the IndexPutBackward0 of the written region, where PyTorch's CopySlices wraps that node and
 # links to its inputs directly. Values and gradients agree; the graphs differ by that one node.
-_GRAPH_DIFFERS = {"setitem_slice_index", "setitem_into_view"}
+_GRAPH_DIFFERS = {"setitem_slice_index", "setitem_into_view", "index_add_into_view"}
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -300,6 +306,18 @@ def test_setitem_saved_tensor_is_detected():
     z[[0]] = 0.0
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         (z * 1).sum().backward()
+
+
+def test_inplace_forms_refuse_leaves_and_bump_versions():
+    leaf = gg.zeros(3, 2, requires_grad=True)
+    idx = gg.tensor([[0, 1]])
+    for call in (lambda t: t.scatter_(0, idx, 1.0), lambda t: t.scatter_add_(0, idx, gg.ones(1, 2)),
+                 lambda t: t.index_add_(0, gg.tensor([0]), gg.ones(1, 2))):
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            call(leaf)
+        x = gg.zeros(3, 2)
+        v = x._version
+        assert call(x) is x and x._version == v + 1 and x.sum().item() > 0
 
 
 def test_accumulate_sums_duplicates_deterministically():

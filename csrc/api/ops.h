@@ -91,6 +91,10 @@ Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tenso
 Tensor scatter_value(const Tensor& self, int64_t dim, const Tensor& index, Scalar value);
 Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<int64_t> dim);
+Tensor scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter_value_(const Tensor& self, int64_t dim, const Tensor& index, Scalar value);
+Tensor scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, double alpha = 1.0);
 Tensor repeat(const Tensor& self, const DimVec& repeats);
 Tensor tile(const Tensor& self, const DimVec& dims);
 Tensor roll(const Tensor& self, const DimVec& shifts, const DimVec& dims);

@@ -1094,3 +1094,33 @@ Tensor diag(const Tensor& self, int64_t k) {
 }
 
 }  // namespace gg
+
+// ================================================================ in-place forms
+// Computed out of place (recorded as the out-of-place op), written back, and the history of
+// `self` rewritten: a plain tensor takes the result's grad_fn, a view goes through CopySlices.
+namespace gg {
+namespace {
+template <typename F>
+Tensor write_back(const Tensor& self, const char* op, F&& compute) {
+  autograd::check_inplace(self, op);
+  Tensor result = compute();
+  copy_into(self, result);
+  self->bump_version();
+  if (grad_enabled() && result->requires_grad()) autograd::rebase_history(self, result);
+  return self;
+}
+}  // namespace
+
+Tensor scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  return write_back(self, "scatter_", [&] { return scatter(self, dim, index, src); });
+}
+Tensor scatter_value_(const Tensor& self, int64_t dim, const Tensor& index, Scalar value) {
+  return write_back(self, "scatter_", [&] { return scatter_value(self, dim, index, value); });
+}
+Tensor scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  return write_back(self, "scatter_add_", [&] { return scatter_add(self, dim, index, src); });
+}
+Tensor index_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, double alpha) {
+  return write_back(self, "index_add_", [&] { return index_add(self, dim, index, source, alpha); });
+}
+}  // namespace gg

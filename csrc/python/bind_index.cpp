@@ -217,15 +217,28 @@ void bind_index(py::module_& m) {
             py::arg("dim"), py::arg("index"));
   GG_METHOD("gather", [](const Tensor& t, int64_t dim, const Tensor& index, bool) { return gather(t, dim, index); },
             py::arg("dim"), py::arg("index"), py::kw_only(), py::arg("sparse_grad") = false);
-  GG_METHOD("scatter", [](const Tensor& t, int64_t dim, const Tensor& index, py::handle src, py::handle value) {
+  auto scatter_any = [](const Tensor& t, int64_t dim, const Tensor& index, py::handle src, py::handle value,
+                        bool inplace) {
     py::handle v = src.is_none() ? value : src;
-    if (is_tensor(v)) return scatter(t, dim, index, v.cast<Tensor>());
+    if (is_tensor(v)) return inplace ? scatter_(t, dim, index, v.cast<Tensor>()) : scatter(t, dim, index, v.cast<Tensor>());
     GG_CHECK_KIND(!v.is_none(), Type, "scatter() missing required argument 'src' or 'value'");
     Tensor s = operand_or_throw(v, "scatter", "value");
     Scalar sc = is_floating(s->dtype) ? Scalar::from_double(v.cast<double>())
                 : s->dtype == DType::Bool ? Scalar::from_bool(v.cast<bool>()) : Scalar::from_int(v.cast<int64_t>());
-    return scatter_value(t, dim, index, sc);
+    return inplace ? scatter_value_(t, dim, index, sc) : scatter_value(t, dim, index, sc);
+  };
+  GG_METHOD("scatter", [scatter_any](const Tensor& t, int64_t dim, const Tensor& index, py::handle src, py::handle value) {
+    return scatter_any(t, dim, index, src, value, false);
   }, py::arg("dim"), py::arg("index"), py::arg("src") = py::none(), py::kw_only(), py::arg("value") = py::none());
+  GG_METHOD("scatter_", [scatter_any](const Tensor& t, int64_t dim, const Tensor& index, py::handle src, py::handle value) {
+    return scatter_any(t, dim, index, src, value, true);
+  }, py::arg("dim"), py::arg("index"), py::arg("src") = py::none(), py::kw_only(), py::arg("value") = py::none());
+  GG_METHOD("scatter_add_", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
+    return scatter_add_(t, dim, index, src);
+  }, py::arg("dim"), py::arg("index"), py::arg("src"));
+  GG_METHOD("index_add_", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& source, double alpha) {
+    return index_add_(t, dim, index, source, alpha);
+  }, py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1.0);
   GG_METHOD("scatter_add", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
     return scatter_add(t, dim, index, src);
   }, py::arg("dim"), py::arg("index"), py::arg("src"));
