@@ -104,6 +104,8 @@ CASES = {
     "triu": (lambda T, x: T.triu(x, 1), [(2, 3, 3)]),
     "diag_2d": (lambda T, x: x.diag(1), [(3, 4)]),
     "diag_1d": (lambda T, x: T.diag(x, -1), [(3,)]),
+    "index_numpy": (lambda T, x: x[np.array([2, 0]), 1:], [(3, 4)]),
+    "index_numpy_mask": (lambda T, x: x[:, np.array([True, False, False, True])], [(3, 4)]),
     "index_of_index": (lambda T, x: x[L(T, [1, 0])][:, L(T, [2])], [(3, 4)]),
 }
 
@@ -156,6 +158,17 @@ def test_nonzero():
     assert tuple(gg.zeros(2, 3).nonzero().shape) == (0, 2)
     assert tuple(gg.tensor(1.0).nonzero().shape) == (1, 0)
     assert not x.requires_grad_().nonzero().requires_grad
+
+
+def test_python_bool_index():
+    x = gg.tensor(X, requires_grad=True)
+    assert tuple(x[True].shape) == (1, 6, 4) and tuple(x[False].shape) == (0, 6, 4)
+    assert tuple(x[1, True].shape) == (1, 4) and type(x[True].grad_fn).__name__ == "IndexBackward0"
+    y = gg.tensor(X)
+    y[False] = 5.0
+    assert y.tolist() == X.tolist()
+    y[True] = 5.0
+    assert (y == 5.0).all().item() if hasattr(y, "all") else y.sum().item() == 5.0 * 24
 
 
 def test_index_overhead_path_keeps_basic_views():

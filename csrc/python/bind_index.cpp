@@ -102,8 +102,18 @@ ParsedIndex parse_index(const Tensor& self, py::handle index) {
       has_ellipsis = true;
       continue;
     }
-    if (PyList_Check(o)) converted[i] = list_index(py::handle(o));
-    else if (is_tensor(py::handle(o))) converted[i] = py::handle(o).cast<Tensor>();
+    if (PyList_Check(o)) {
+      converted[i] = list_index(py::handle(o));
+    } else if (is_tensor(py::handle(o))) {
+      converted[i] = py::handle(o).cast<Tensor>();
+    } else if (PyBool_Check(o)) {
+      continue;  // a 0-dim mask: adds a dim of size 1 (True) or 0 (False), consumes none
+    } else if (!PyLong_Check(o) && !PySlice_Check(o) && PyObject_HasAttrString(o, "__array_interface__") &&
+               py::handle(o).attr("ndim").cast<int64_t>() > 0) {  // a NumPy array (not a NumPy scalar)
+      converted[i] = py::module_::import("gradgate").attr("tensor")(py::handle(o)).cast<Tensor>();
+      GG_CHECK_KIND(!is_floating(converted[i]->dtype), Index,
+                    "tensors used as indices must be long, int, byte or bool tensors");
+    }
     const Tensor& t = converted[i];
     specified += (t && t->dtype == DType::Bool) ? std::max<int64_t>(t->dim(), 1) : 1;
   }
@@ -130,7 +140,12 @@ ParsedIndex parse_index(const Tensor& self, py::handle index) {
       ++dim;
       p.advanced.push_back(Tensor());
     } else if (PyBool_Check(o)) {
-      throw py::index_error("indexing with a Python bool is not supported yet");
+      r = unsqueeze(r, dim);
+      Tensor sel = empty(DimVec{o == Py_True ? 1 : 0}, DType::Int64);
+      if (o == Py_True) *sel->data<int64_t>() = 0;
+      p.advanced.push_back(sel);
+      p.has_advanced = true;
+      ++dim;
     } else if (converted[i]) {
       const Tensor& t = converted[i];
       if (t->dim() == 0 && is_integral(t->dtype, false)) {
