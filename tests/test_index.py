@@ -106,6 +106,10 @@ CASES = {
     "diag_1d": (lambda T, x: T.diag(x, -1), [(3,)]),
     "index_numpy": (lambda T, x: x[np.array([2, 0]), 1:], [(3, 4)]),
     "index_numpy_mask": (lambda T, x: x[:, np.array([True, False, False, True])], [(3, 4)]),
+    "index_mask_trailing_2d": (lambda T, x: x[:, x[0] > 0], [(2, 3, 4)]),
+    "index_mask_and_list": (lambda T, x: x[L(T, [True, False, True]), [3, 1]], [(3, 4)]),
+    "setitem_mask_middle": (lambda T, x, v: _setitem(x, (slice(None), L(T, [True, False, True])), v),
+                            [(2, 3, 4), (4,)]),
     "index_of_index": (lambda T, x: x[L(T, [1, 0])][:, L(T, [2])], [(3, 4)]),
 }
 

@@ -286,7 +286,9 @@ std::vector<Tensor> unbind(const Tensor& t, int64_t dim) {
 // moved together (to the front when they are not adjacent, as NumPy and PyTorch do), so
 // self reads as [outer dims][indexed dims][inner dims]; the indices broadcast to a shape B
 // and the result is outer + B + inner. Each position of B becomes one element offset into
-// self (bounds-checked once), so the kernels are three nested offset loops.
+// self (bounds-checked once), so the kernels are three nested offset loops. A lone boolean
+// mask stays a mask (at its first dim, nulls for the other dims it covers): its offsets come
+// straight from its true elements, with no index tensors made (mask_plan).
 
 namespace {
 
@@ -326,6 +328,49 @@ DimVec broadcast_index_shapes(const TensorList& idx) {
   return b;
 }
 
+// A lone boolean mask over dims [d, d + mask.dim()): B is (number of true elements,), and the
+// offsets come straight from the mask (no index tensors are made).
+IndexPlan mask_plan(const Tensor& self, int64_t d0, const Tensor& mask) {
+  IndexPlan p;
+  const int64_t m = mask->dim(), nd = self->dim();
+  DimVec outer_s, outer_st, inner_s, inner_st;
+  for (int64_t d = 0; d < d0; ++d) {
+    outer_s.push_back(self->sizes[d]);
+    outer_st.push_back(self->strides[d]);
+  }
+  for (int64_t d = d0 + m; d < nd; ++d) {
+    inner_s.push_back(self->sizes[d]);
+    inner_st.push_back(self->strides[d]);
+  }
+  Tensor mc = cast_raw(mask, DType::Bool);
+  const bool* mp = mc->data<bool>();
+  const int64_t n = mc->numel();
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) count += mp[i];
+  p.idx_off.resize((size_t)count);
+  DimVec coord(m, 0);
+  int64_t off = 0, j = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (mp[i]) p.idx_off[j++] = off;
+    for (int64_t d = m - 1; d >= 0; --d) {
+      if (++coord[d] < mask->sizes[d]) {
+        off += self->strides[d0 + d];
+        break;
+      }
+      off -= self->strides[d0 + d] * (mask->sizes[d] - 1);
+      coord[d] = 0;
+    }
+  }
+  p.result_sizes = outer_s;
+  p.result_sizes.push_back(count);
+  for (int64_t s : inner_s) p.result_sizes.push_back(s);
+  p.outer_off = offsets_of(outer_s, outer_st);
+  p.inner_off = offsets_of(inner_s, inner_st);
+  p.inner_contiguous = true;
+  for (size_t i = 0; i < p.inner_off.size() && p.inner_contiguous; ++i) p.inner_contiguous = p.inner_off[i] == (int64_t)i;
+  return p;
+}
+
 IndexPlan make_plan(const Tensor& self, const TensorList& indices, ErrorKind oob_kind, const char* oob_suffix,
                     bool allow_negative = true) {
   const int64_t nd = self->dim();
@@ -336,6 +381,7 @@ IndexPlan make_plan(const Tensor& self, const TensorList& indices, ErrorKind oob
     if (indices[d]) D.push_back(d);
   const int64_t k = (int64_t)D.size();
   GG_ASSERT(k > 0);
+  if (k == 1 && indices[D[0]]->dtype == DType::Bool) return mask_plan(self, D[0], indices[D[0]]);
   DimVec B = broadcast_index_shapes(indices);
   const bool adjacent = D.back() - D[0] + 1 == k;
   DimVec order;  // self's dims as [outer][indexed][inner]
@@ -390,7 +436,9 @@ void gather_plan(const Tensor& out, const Tensor& self, const IndexPlan& p) {
     for (int64_t oo : p.outer_off)
       for (int64_t bo : p.idx_off) {
         const U* s = src + oo + bo;
-        if (p.inner_contiguous) {
+        if (ni == 1) {
+          *o = *s;
+        } else if (p.inner_contiguous) {
           std::memcpy(o, s, ni * sizeof(U));
         } else {
           for (int64_t i = 0; i < ni; ++i) o[i] = s[p.inner_off[i]];
@@ -433,6 +481,9 @@ void scatter_plan(const Tensor& self, const Tensor& values, const IndexPlan& p, 
 TensorList expand_indices(const Tensor& self, const TensorList& indices) {
   TensorList out;
   int64_t dim = 0;
+  int64_t defined = 0;
+  for (auto& it : indices) defined += (bool)it;
+  const bool lone_mask = defined == 1;
   for (auto& it : indices) {
     if (!it) {
       out.push_back(Tensor());
@@ -446,6 +497,12 @@ TensorList expand_indices(const Tensor& self, const TensorList& indices) {
           fail(ErrorKind::Index, "The shape of the mask ", lst(it->sizes), " at index ", j,
                " does not match the shape of the indexed tensor ", lst(self->sizes), " at index ", dim + j);
       GG_CHECK_KIND(it->dim() > 0, Index, "[index] indexing with a 0-dim boolean tensor is not supported yet");
+      if (lone_mask) {  // Note [Index plan]: kept as a mask, one entry for the dims it covers
+        out.push_back(it);
+        for (int64_t j = 1; j < it->dim(); ++j) out.push_back(Tensor());
+        dim += it->dim();
+        continue;
+      }
       Tensor nz = nonzero(it);
       for (int64_t j = 0; j < it->dim(); ++j) out.push_back(select(nz, 1, j));
       dim += it->dim();
@@ -569,22 +626,26 @@ Tensor nonzero(const Tensor& t) {
   check_device(t, "nonzero");
   Tensor c = contiguous_raw(t);
   const int64_t n = c->numel(), nd = c->dim();
-  std::vector<int64_t> hits;
+  Tensor out;
   dispatch<kAll>(c->dtype, "nonzero", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* p = c->data<T>();
-    for (int64_t i = 0; i < n; ++i)
-      if (p[i] != T(0)) hits.push_back(i);
-  });
-  Tensor out = empty(DimVec{(int64_t)hits.size(), nd}, DType::Int64);
-  int64_t* o = out->data<int64_t>();
-  for (int64_t h : hits) {
-    for (int64_t d = nd - 1; d >= 0; --d) {
-      o[d] = h % c->sizes[d];
-      h /= c->sizes[d];
+    int64_t count = 0;
+    for (int64_t i = 0; i < n; ++i) count += p[i] != T(0);
+    out = empty(DimVec{count, nd}, DType::Int64);
+    int64_t* o = out->data<int64_t>();
+    DimVec coord(nd, 0);
+    for (int64_t i = 0; i < n; ++i) {
+      if (p[i] != T(0)) {
+        for (int64_t d = 0; d < nd; ++d) o[d] = coord[d];
+        o += nd;
+      }
+      for (int64_t d = nd - 1; d >= 0; --d) {
+        if (++coord[d] < c->sizes[d]) break;
+        coord[d] = 0;
+      }
     }
-    o += nd;
-  }
+  });
   return out;
 }
 
@@ -705,55 +766,104 @@ void check_gather_shapes(const char* op, const Tensor& self, int64_t dim, const 
   }
 }
 
-// For each position i of index: self_offset(i with dim replaced by index[i]), src/out offset.
-struct GatherWalk {
-  std::vector<int64_t> self_off, index_off;
+// Walks the positions of `sizes` in row-major order with three strided operands, calling
+// f(off0, off1, off2) (element offsets) without materializing offset tables.
+template <typename F>
+void strided_loop3(const DimVec& sizes, const DimVec& s0, const DimVec& s1, const DimVec& s2, F&& f) {
+  const int64_t nd = (int64_t)sizes.size();
+  if (shape_numel(sizes) == 0) return;
+  if (nd == 0) {
+    f(int64_t(0), int64_t(0), int64_t(0));
+    return;
+  }
+  const int64_t last = sizes[nd - 1], a = s0[nd - 1], b = s1[nd - 1], c = s2[nd - 1];
+  DimVec idx(nd, 0);
+  int64_t o0 = 0, o1 = 0, o2 = 0;
+  while (true) {
+    for (int64_t j = 0; j < last; ++j) f(o0 + j * a, o1 + j * b, o2 + j * c);
+    int64_t d = nd - 2;
+    for (; d >= 0; --d) {
+      if (++idx[d] < sizes[d]) {
+        o0 += s0[d];
+        o1 += s1[d];
+        o2 += s2[d];
+        break;
+      }
+      o0 -= s0[d] * (sizes[d] - 1);
+      o1 -= s1[d] * (sizes[d] - 1);
+      o2 -= s2[d] * (sizes[d] - 1);
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+// The geometry gather and scatter share: index positions, self's strides with `dim` zeroed
+// (the index supplies that coordinate), and the index's own strides.
+struct GatherGeometry {
+  DimVec sizes, self_st, index_st;
   int64_t dim_size, dim_stride;
 };
-GatherWalk walk(const Tensor& self, int64_t dim, const Tensor& index) {
-  GatherWalk w;
-  DimVec st = self->dim() ? self->strides : DimVec{1};
-  DimVec isz = index->dim() ? index->sizes : DimVec{1};
-  DimVec ist = index->dim() ? index->strides : DimVec{1};
-  w.dim_size = self->dim() ? self->sizes[dim] : 1;
-  w.dim_stride = st[dim];
-  st[dim] = 0;
-  w.self_off = offsets_of(isz, st);
-  w.index_off = offsets_of(isz, ist);
-  for (size_t i = 0; i < w.self_off.size(); ++i)
-    w.self_off[i] += check_index(read_index(index, w.index_off[i]), w.dim_size, dim, ErrorKind::Runtime, "", false) *
-                    w.dim_stride;
-  return w;
+GatherGeometry geometry(const Tensor& self, int64_t dim, const Tensor& index) {
+  GatherGeometry g;
+  g.sizes = index->dim() ? index->sizes : DimVec{1};
+  g.self_st = self->dim() ? self->strides : DimVec{1};
+  g.index_st = index->dim() ? index->strides : DimVec{1};
+  g.dim_size = self->dim() ? self->sizes[dim] : 1;
+  g.dim_stride = g.self_st[dim];
+  g.self_st[dim] = 0;
+  return g;
+}
+
+template <typename I>
+inline int64_t checked(const I* ip, int64_t off, int64_t size, int64_t dim) {
+  const int64_t v = (int64_t)ip[off];
+  if (v < 0 || v >= size) check_index(v, size, dim, ErrorKind::Runtime, "", false);
+  return v;
 }
 
 Tensor gather_raw(const Tensor& self, int64_t dim, const Tensor& index) {
   Tensor out = empty(index->sizes, self->dtype, self->device());
-  GatherWalk w = walk(self, dim, index);
+  GatherGeometry g = geometry(self, dim, index);
+  DimVec out_st = contiguous_strides(g.sizes);
   by_size(self->element_size(), [&](auto tag) {
     using U = typename decltype(tag)::type;
     const U* s = static_cast<const U*>(self->raw_data());
     U* o = static_cast<U*>(out->raw_data());
-    for (size_t i = 0; i < w.self_off.size(); ++i) o[i] = s[w.self_off[i]];
+    auto run = [&](auto* ip) {
+      strided_loop3(g.sizes, g.self_st, g.index_st, out_st, [&](int64_t so, int64_t io, int64_t oo) {
+        o[oo] = s[so + checked(ip, io, g.dim_size, dim) * g.dim_stride];
+      });
+    };
+    if (index->dtype == DType::Int64) run(index->data<int64_t>());
+    else run(index->data<int32_t>());
   });
   return out;
 }
 
 // out (a fresh contiguous copy of self) gets src scattered into it.
 void scatter_raw(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src, ScatterMode mode) {
-  GatherWalk w = walk(out, dim, index);
-  DimVec isz = index->dim() ? index->sizes : DimVec{1};
-  DimVec sst(isz.size(), 0);
+  GatherGeometry g = geometry(out, dim, index);
+  DimVec sst(g.sizes.size(), 0);
   for (int64_t d = 0; d < src->dim(); ++d) sst[d] = src->strides[d];
-  std::vector<int64_t> src_off = offsets_of(isz, sst);
   dispatch<kAll>(out->dtype, "scatter", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* o = out->data<T>();
     const T* s = src->data<T>();
-    if (mode == ScatterMode::Add) {
-      for (size_t i = 0; i < w.self_off.size(); ++i) o[w.self_off[i]] = T(o[w.self_off[i]] + s[src_off[i]]);
-    } else {
-      for (size_t i = 0; i < w.self_off.size(); ++i) o[w.self_off[i]] = s[src_off[i]];
-    }
+    auto run = [&](auto* ip) {
+      if (mode == ScatterMode::Add) {
+        strided_loop3(g.sizes, g.self_st, g.index_st, sst, [&](int64_t oo, int64_t io, int64_t so) {
+          T& d = o[oo + checked(ip, io, g.dim_size, dim) * g.dim_stride];
+          d = T(d + s[so]);
+        });
+      } else {
+        strided_loop3(g.sizes, g.self_st, g.index_st, sst, [&](int64_t oo, int64_t io, int64_t so) {
+          o[oo + checked(ip, io, g.dim_size, dim) * g.dim_stride] = s[so];
+        });
+      }
+    };
+    if (index->dtype == DType::Int64) run(index->data<int64_t>());
+    else run(index->data<int32_t>());
   });
 }
 
@@ -1009,7 +1119,7 @@ Tensor tri_impl(const Tensor& self, int64_t k, bool lower) {
   Tensor out = empty(self->sizes, self->dtype, self->device());
   copy_into(out, raw(self));
   const int64_t r = self->sizes[self->dim() - 2], c = self->sizes[self->dim() - 1];
-  const int64_t batch = r * c ? out->numel() / (r * c) : 0;
+  const int64_t batch = (r != 0 && c != 0) ? out->numel() / (r * c) : 0;
   const size_t es = out->element_size();
   char* p = static_cast<char*>(out->raw_data());
   for (int64_t b = 0; b < batch; ++b)
