@@ -153,6 +153,22 @@ def test_split_and_unbind_return_tuples_of_views():
     assert y.grad.tolist() == [[0.0] * 4, [1.0] * 4, [0.0] * 4]
 
 
+def test_module_functions_take_pytorch_keywords():
+    x = gg.arange(12.0).reshape(3, 4)
+    assert [tuple(p.shape) for p in gg.split(x, split_size_or_sections=[1, 3], dim=1)] == [(3, 1), (3, 3)]
+    assert tuple(gg.tile(x, dims=(2,)).shape) == (3, 8)
+    assert gg.roll(x, shifts=1, dims=0)[0].tolist() == x[2].tolist()
+    assert gg.flip(x, dims=(1,))[0].tolist() == [3.0, 2.0, 1.0, 0.0]
+    assert gg.cat(tensors=[x, x], dim=1).shape == gg.stack(tensors=[x, x], dim=2).shape[:1] + (8,)
+    assert gg.diag(x, diagonal=1).tolist() == [1.0, 6.0, 11.0]
+    assert gg.tril(x, diagonal=-1)[0].tolist() == [0.0] * 4
+    assert gg.take_along_dim(x, gg.tensor([[0], [1], [2]]), dim=1).tolist() == [[0.0], [5.0], [10.0]]
+    assert gg.index_select(x, dim=1, index=gg.tensor([3])).tolist() == [[3.0], [7.0], [11.0]]
+    assert gg.gather(x, 1, index=gg.tensor([[1], [0], [0]])).tolist() == [[1.0], [4.0], [8.0]]
+    assert gg.scatter(gg.zeros(2, 2), 1, gg.tensor([[1], [0]]), value=3.0).tolist() == [[0.0, 3.0], [3.0, 0.0]]
+    assert gg.concat([x, x]).shape[0] == gg.concatenate([x, x]).shape[0] == 6
+
+
 def test_nonzero():
     x = gg.tensor([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])
     nz = x.nonzero()

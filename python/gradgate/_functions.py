@@ -71,9 +71,8 @@ def pow(input, exponent):
 
 
 # ---- shape and indexing (csrc/ops/index.cpp) ----
-for _name in ["split", "chunk", "unbind", "index_select", "gather", "scatter", "scatter_add", "index_add",
-              "take_along_dim", "masked_select", "nonzero", "tile", "tril", "triu", "diag", "index_put",
-              "index_put_"]:
+for _name in ["chunk", "unbind", "index_select", "gather", "scatter", "scatter_add", "index_add",
+              "take_along_dim", "masked_select", "nonzero", "tril", "triu", "diag", "index_put", "index_put_"]:
     globals()[_name] = _method(_name)
 
 
@@ -88,6 +87,16 @@ concat = concatenate = cat
 @_export
 def stack(tensors, dim=0):
     return _C._stack(tensors, dim)
+
+
+@_export
+def split(tensor, split_size_or_sections, dim=0):
+    return tensor.split(split_size_or_sections, dim)
+
+
+@_export
+def tile(input, dims):
+    return input.tile(dims)
 
 
 @_export
