@@ -385,3 +385,75 @@ def test_scatter_add_src_larger_than_index_gets_padded_gradient():
 def test_take_along_dim_flat_of_noncontiguous_input():
     x = gg.tensor(X).t()
     assert gg.take_along_dim(x, gg.tensor([1, 6])).tolist() == [X.T.reshape(-1)[1], X.T.reshape(-1)[6]]
+
+
+# ---------------------------------------------------------------- random index expressions
+
+def _random_index(rng, shape):
+    """A random mix of ints, slices, lists, integer tensors, boolean masks, None and Ellipsis."""
+    items, d = [], 0
+    n_items = int(rng.integers(1, len(shape) + 1))
+    while d < len(shape) and len(items) < n_items:
+        kind = rng.choice(["int", "slice", "list", "tensor", "mask", "none", "ellipsis"])
+        size = int(shape[d])
+        if kind == "int":
+            items.append(int(rng.integers(-size, size)))
+            d += 1
+        elif kind == "slice":
+            items.append(slice(rng.choice([None, 0, 1]), rng.choice([None, -1, size]), rng.choice([None, 1, 2])))
+            d += 1
+        elif kind == "list":
+            items.append([int(v) for v in rng.integers(-size, size, size=int(rng.integers(0, 4)))])
+            d += 1
+        elif kind == "tensor":
+            items.append(("int", rng.integers(-size, size, size=tuple(rng.integers(1, 3, size=int(rng.integers(0, 3)))))))
+            d += 1
+        elif kind == "mask":
+            m = int(rng.integers(1, len(shape) - d + 1))
+            items.append(("mask", rng.random(tuple(shape[d:d + m])) > 0.5))
+            d += m
+        elif kind == "none":
+            items.append(None)
+        elif Ellipsis not in items:
+            items.append(Ellipsis)
+            d = len(shape)
+    return tuple(items)
+
+
+def _as_index(lib, idx):
+    return tuple(lib.tensor(it[1]) if isinstance(it, tuple) else it for it in idx)
+
+
+def test_random_index_expressions_match_torch():
+    """get (values and gradients) and set, or the same exception type, for 400 random indices."""
+    rng = np.random.default_rng(1234)
+    checked = 0
+    for _ in range(400):
+        shape = tuple(int(s) for s in rng.integers(1, 4, size=int(rng.integers(1, 5))))
+        idx = _random_index(rng, shape)
+        a = rng.standard_normal(shape)
+        res = {}
+        for name, lib in (("gg", gg), ("pt", torch)):
+            x = lib.tensor(a, requires_grad=True)
+            try:
+                y = x[_as_index(lib, idx)]
+                y.backward(lib.tensor(np.arange(y.numel(), dtype=np.float64).reshape(tuple(y.shape))))
+                z = lib.tensor(a) * 1
+                z[_as_index(lib, idx)] = 7.0  # (one value: duplicate indices make the last write win)
+                w = lib.tensor(a) * 1
+                w.index_put_(tuple(lib.tensor(it[1]) for it in idx if isinstance(it, tuple) and it[0] == "int"),
+                             lib.tensor(1.0), accumulate=True) if all(isinstance(it, tuple) and it[0] == "int"
+                                                                      for it in idx) else None
+                res[name] = [y.detach().numpy(), x.grad.numpy(), z.numpy(), w.numpy()]
+            except (IndexError, RuntimeError, ValueError, TypeError) as e:
+                res[name] = type(e)
+        g, p = res["gg"], res["pt"]
+        if isinstance(p, type):
+            assert g is p, (shape, idx)
+            continue
+        assert not isinstance(g, type), (shape, idx, g)
+        for u, v in zip(g, p):
+            assert u.shape == v.shape, (shape, idx)
+            np.testing.assert_array_equal(u, v)
+        checked += 1
+    assert checked > 300
