@@ -593,6 +593,16 @@ Tensor index_put_expanded(const Tensor& self, const TensorList& idx, const Tenso
 
 }  // namespace
 
+// After an in-place op computed `result` out of place from `self` (its input 0) and wrote it
+// back: a view's base gets a CopySlices wrapping result's node (PyTorch's graph), anything
+// else takes result's history.
+static void rebase(const Tensor& self, const Tensor& result) {
+  if (self->is_view && self->view_base && autograd::grad_fn(result))
+    autograd::rebase_history_wrapping(self, autograd::grad_fn(result));
+  else
+    autograd::rebase_history(self, result);
+}
+
 Tensor index(const Tensor& self, const TensorList& indices) {
   return index_expanded(self, expand_indices(self, indices));
 }
@@ -613,7 +623,7 @@ Tensor index_put_(const Tensor& self, const TensorList& indices, const Tensor& v
     Tensor result = index_put_expanded(self, idx, values, accumulate);
     copy_into(self, result);
     self->bump_version();
-    autograd::rebase_history(self, result);
+    rebase(self, result);
     return self;
   }
   IndexPlan p = make_plan(self, idx, ErrorKind::Index, "");
@@ -1216,7 +1226,7 @@ Tensor write_back(const Tensor& self, const char* op, F&& compute) {
   Tensor result = compute();
   copy_into(self, result);
   self->bump_version();
-  if (grad_enabled() && result->requires_grad()) autograd::rebase_history(self, result);
+  if (grad_enabled() && result->requires_grad()) rebase(self, result);
   return self;
 }
 }  // namespace

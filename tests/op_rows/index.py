@@ -53,6 +53,18 @@ def _setitem(x, idx, v):
     return y
 
 
+def _setitem_view(x, v):
+    z = x * 2
+    z[1:][:, t(np.array([3, 0]))] = v  # an advanced write into a view of a tensor in the graph
+    return z * 3
+
+
+def _scatter_view(x, s):
+    z = x * 1
+    z[1:].scatter_(1, t(np.array([[1], [0]])), s)
+    return z
+
+
 ROWS = [
     # ---- cat / stack
     Op("cat", lambda a, b: torch.cat([a, b]), lambda a, b: np.concatenate([a, b]), [S, (2, 4)], gradgrad=True),
@@ -142,6 +154,10 @@ ROWS = [
        lambda a, v: _np_index_put(a, (slice(1, None), [3, 0]), v), [S, (2, 2)]),
     Op("setitem_pairs", lambda x, v: _setitem(x, (t(_U), t(np.array([3, 0, 1]))), v),
        lambda a, v: _np_index_put(a, (_U, [3, 0, 1]), v), [S, (3,)]),
+    Op("setitem_into_view", lambda x, v: _setitem_view(x, v),
+       lambda a, v: _np_index_put(a * 2, (slice(1, None), [3, 0]), v) * 3, [S, (2, 2)]),
+    Op("scatter_into_view", lambda x, s: _scatter_view(x, s),
+       lambda a, s: np.concatenate([a[:1], _np_scatter(a[1:], 1, np.array([[1], [0]]), s)]), [S, (2, 1)]),
     Op("index_put_accumulate", lambda x, v: x.index_put((t(_I),), v, accumulate=True),
        lambda a, v: _np_index_put(a, _I, v, True), [S, (4, 4)], gradgrad=True),
     Op("index_put_", lambda x, v: (x * 1).index_put_((t(_U[:2]),), v), lambda a, v: _np_index_put(a, _U[:2], v),
