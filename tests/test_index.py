@@ -454,3 +454,25 @@ def test_random_index_expressions_match_torch():
             np.testing.assert_array_equal(u, v)
         checked += 1
     assert checked > 300
+
+
+def test_write_into_view_retain_graph_and_release():
+    x = gg.randn(3, 4, requires_grad=True)
+    v = gg.randn(2, 2, requires_grad=True)
+
+    def loss():
+        z = x * 2
+        z[1:][:, gg.tensor([3, 0])] = v
+        assert type(z.grad_fn).__name__ == "CopySlices"
+        assert [type(f).__name__ for f, _ in z.grad_fn.next_functions] == ["MulBackward0", "AccumulateGrad"]
+        return (z * z).sum()
+
+    l = loss()
+    l.backward(retain_graph=True)
+    g1 = x.grad.clone()
+    l.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * g1.numpy())
+    l = loss()
+    l.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        l.backward()
