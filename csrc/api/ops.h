@@ -71,6 +71,39 @@ Tensor slice_backward(const Tensor& grad, const DimVec& shape, int64_t dim, int6
 // Sums `t` down to `shape` over broadcast dims (the gradient of broadcasting).
 Tensor sum_to(const Tensor& t, const DimVec& shape);
 
+// ---- shape and indexing (ops/index.cpp) ----
+Tensor cat(const TensorList& tensors, int64_t dim);
+Tensor stack(const TensorList& tensors, int64_t dim);
+std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim);
+std::vector<Tensor> split_with_sizes(const Tensor& t, const DimVec& split_sizes, int64_t dim);
+std::vector<Tensor> chunk(const Tensor& t, int64_t chunks, int64_t dim);
+std::vector<Tensor> unbind(const Tensor& t, int64_t dim);
+// Advanced indexing: one entry per indexed dim from dim 0 (null: the whole dim); integer
+// tensors broadcast together, boolean masks stand for the indices of their true elements.
+Tensor index(const Tensor& self, const TensorList& indices);
+Tensor index_put(const Tensor& self, const TensorList& indices, const Tensor& values, bool accumulate);
+Tensor index_put_(const Tensor& self, const TensorList& indices, const Tensor& values, bool accumulate);
+Tensor nonzero(const Tensor& t);
+Tensor masked_select(const Tensor& self, const Tensor& mask);
+Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index);
+Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, double alpha = 1.0);
+Tensor gather(const Tensor& self, int64_t dim, const Tensor& index);
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter_value(const Tensor& self, int64_t dim, const Tensor& index, Scalar value);
+Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<int64_t> dim);
+Tensor scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter_value_(const Tensor& self, int64_t dim, const Tensor& index, Scalar value);
+Tensor scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, double alpha = 1.0);
+Tensor repeat(const Tensor& self, const DimVec& repeats);
+Tensor tile(const Tensor& self, const DimVec& dims);
+Tensor roll(const Tensor& self, const DimVec& shifts, const DimVec& dims);
+Tensor flip(const Tensor& self, const DimVec& dims);
+Tensor tril(const Tensor& self, int64_t diagonal = 0);
+Tensor triu(const Tensor& self, int64_t diagonal = 0);
+Tensor diag(const Tensor& self, int64_t diagonal = 0);
+
 // ---- reductions ----
 Tensor sum(const Tensor& t, const std::optional<DimVec>& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
 Tensor mean(const Tensor& t, const std::optional<DimVec>& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);

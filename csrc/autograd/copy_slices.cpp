@@ -31,10 +31,28 @@ void refuse_double_backward(const char* node) {
 
 struct CopySlices : Node {
   ViewGeometry view;
+  // Set by rebase_history_wrapping: the node of the out-of-place op that computed the view's
+  // new value, with input 0 the view's old value. CopySlices then runs it on the region's
+  // gradient and links to its other inputs directly, as PyTorch's CopySlices does.
+  std::shared_ptr<Node> fn;
   std::string name() const override { return "CopySlices"; }
+  void release_variables() override {
+    if (fn) fn->release_variables();
+  }
   TensorList apply(TensorList& grads) override {
     refuse_double_backward("CopySlices");
     Tensor g = contiguous(grads[0]);
+    if (fn) {
+      Tensor g_base = clone(g);
+      Tensor region = region_of(g_base, view);
+      TensorList in{clone(region)};
+      TensorList r = fn->apply(in);
+      if (!r.empty() && r[0]) copy_(region, r[0]);
+      else zero_(region);
+      TensorList out{needs_input_grad(0) ? g_base : Tensor()};
+      for (size_t i = 1; i < r.size(); ++i) out.push_back(r[i]);
+      return out;
+    }
     Tensor g_base, g_result;
     if (needs_input_grad(0)) {
       g_base = clone(g);
@@ -80,6 +98,26 @@ void rebase_history(const Tensor& self, const Tensor& result) {
   copy->view = geo;
   copy->next_edges.push_back(base->requires_grad() ? gradient_edge(base) : Edge{});
   copy->next_edges.push_back(result_tracked ? gradient_edge(result) : Edge{});
+  set_history(base, copy, 0);
+  auto as_strided = std::make_shared<AsStridedBackward>();
+  as_strided->view = geo;
+  as_strided->next_edges.push_back(Edge{copy, 0});
+  set_history(self, as_strided, 0);
+}
+
+void rebase_history_wrapping(const Tensor& self, const std::shared_ptr<Node>& fn) {
+  GG_ASSERT(self->is_view && self->view_base && fn);
+  const Tensor& base = self->view_base;
+  GG_CHECK(!(base->requires_grad() && is_leaf(base)),
+           "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  GG_CHECK_KIND(base->is_contiguous(), NotImplemented,
+                "[in-place on a view] the view's base is not contiguous; make it contiguous first");
+  ViewGeometry geo{base->sizes, self->sizes, self->strides, self->offset - base->offset};
+  auto copy = std::make_shared<CopySlices>();
+  copy->view = geo;
+  copy->fn = fn;
+  copy->next_edges.push_back(base->requires_grad() ? gradient_edge(base) : Edge{});
+  for (size_t i = 1; i < fn->next_edges.size(); ++i) copy->next_edges.push_back(fn->next_edges[i]);
   set_history(base, copy, 0);
   auto as_strided = std::make_shared<AsStridedBackward>();
   as_strided->view = geo;

@@ -129,5 +129,9 @@ void check_inplace(const Tensor& t, const char* op);
 // takes result's grad_fn; a view rewrites its base's history through CopySlices
 // (Note [In-place on views]).
 void rebase_history(const Tensor& self, const Tensor& result);
+// The same for a view `self`, where `fn` is the node of the out-of-place op that computed its
+// new value (input 0: the view's old value): CopySlices wraps fn and links to fn's other inputs,
+// so the graph is PyTorch's (CopySlices -> base, values) rather than through fn.
+void rebase_history_wrapping(const Tensor& self, const std::shared_ptr<Node>& fn);
 
 }  // namespace gg::autograd

@@ -96,65 +96,6 @@ std::optional<DimVec> dims_arg(py::handle dim) {
   return shape_from_obj(dim);
 }
 
-// ---- basic indexing: ints, slices, None, Ellipsis ----
-Tensor index_basic(const Tensor& self, py::handle index) {
-  py::tuple items = py::isinstance<py::tuple>(index) ? py::reinterpret_borrow<py::tuple>(index) : py::make_tuple(index);
-  int64_t specified = 0;
-  bool has_ellipsis = false;
-  for (py::handle it : items) {
-    if (it.is_none()) continue;
-    if (it.ptr() == Py_Ellipsis) {
-      GG_CHECK_KIND(!has_ellipsis, Index, "an index can only have a single ellipsis ('...')");
-      has_ellipsis = true;
-      continue;
-    }
-    ++specified;
-  }
-  GG_CHECK_KIND(specified <= self->dim(), Index, "too many indices for tensor of dimension ", self->dim());
-  Tensor r = self;
-  int64_t dim = 0;
-  for (py::handle it : items) {
-    PyObject* o = it.ptr();
-    if (it.is_none()) {
-      r = unsqueeze(r, dim++);
-    } else if (o == Py_Ellipsis) {
-      dim += self->dim() - specified;
-    } else if (PySlice_Check(o)) {
-      Py_ssize_t start, stop, step;
-      if (PySlice_Unpack(o, &start, &stop, &step) < 0) throw py::error_already_set();
-      if (step <= 0) throw py::value_error("step must be greater than zero");
-      std::optional<int64_t> s, e;
-      if (start != PY_SSIZE_T_MIN && start != 0) s = start;
-      if (stop != PY_SSIZE_T_MAX) e = stop;
-      if (!s && !e && step == 1) {
-        ++dim;  // `:` keeps the dim as it is, and PyTorch records nothing for it
-        continue;
-      }
-      r = slice(r, dim++, s, e, step);
-    } else if (PyBool_Check(o)) {
-      throw py::index_error("indexing with a Python bool is not supported yet");
-    } else if (PyLong_Check(o) || (PyIndex_Check(o) && !is_tensor(it))) {
-      r = select(r, dim, it.cast<int64_t>());
-    } else if (is_tensor(it)) {
-      Tensor t = it.cast<Tensor>();
-      if (t->dim() == 0 && is_integral(t->dtype, false)) {
-        r = select(r, dim, it.attr("item")().cast<int64_t>());
-      } else {
-        throw py::index_error("[index] indexing with integer or boolean tensors or lists (advanced indexing) is not "
-                              "supported yet");
-      }
-    } else if (PyList_Check(o)) {
-      throw py::index_error("[index] indexing with integer or boolean tensors or lists (advanced indexing) is not "
-                            "supported yet");
-    } else {
-      throw py::index_error(str_cat("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
-                                    "valid indices (got ", Py_TYPE(o)->tp_name, ")"));
-    }
-  }
-  if (r == self) r = view(self, self->sizes);
-  return r;
-}
-
 py::object item(const Tensor& t) {
   GG_CHECK(t->numel() == 1, "a Tensor with ", t->numel(), " elements cannot be converted to Scalar");
   Tensor c = contiguous(detach(t));
@@ -334,13 +275,8 @@ void bind_tensor(py::module_& m) {
       .def("clone", [](const Tensor& t) { return clone(t); })
       .def("detach", &detach)
       .def("_to_dtype", [](const Tensor& t, py::handle dtype, bool copy) { return to_dtype(t, dtype_from_py(dtype), copy); },
-           py::arg("dtype"), py::arg("copy") = false)
-      .def("__getitem__", &index_basic)
-      .def("__setitem__", [](const Tensor& self, py::handle index, py::handle value) {
-        Tensor dst = index_basic(self, index);
-        Tensor v = operand_or_throw(value, "__setitem__", "value");
-        copy_(dst, v);
-      });
+           py::arg("dtype"), py::arg("copy") = false);
+  // __getitem__ / __setitem__: bind_index.cpp
 
   m.def("_binary_cross_entropy_with_logits", [](const Tensor& x, const Tensor& y, std::optional<Tensor> w,
                                                   std::optional<Tensor> pw, int reduction) {

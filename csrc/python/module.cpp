@@ -183,4 +183,5 @@ PYBIND11_MODULE(_C, m) {
   bind_interop(m);
   bind_optim(m);
   bind_reduce(m);
+  bind_index(m);
 }

@@ -70,6 +70,48 @@ def pow(input, exponent):
     return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)
 
 
+# ---- shape and indexing (csrc/ops/index.cpp) ----
+for _name in ["chunk", "unbind", "index_select", "gather", "scatter", "scatter_add", "index_add",
+              "take_along_dim", "masked_select", "nonzero", "tril", "triu", "diag", "index_put", "index_put_"]:
+    globals()[_name] = _method(_name)
+
+
+@_export
+def cat(tensors, dim=0):
+    return _C._cat(tensors, dim)
+
+
+concat = concatenate = cat
+
+
+@_export
+def stack(tensors, dim=0):
+    return _C._stack(tensors, dim)
+
+
+@_export
+def split(tensor, split_size_or_sections, dim=0):
+    return tensor.split(split_size_or_sections, dim)
+
+
+@_export
+def tile(input, dims):
+    return input.tile(dims)
+
+
+@_export
+def roll(input, shifts, dims=None):
+    return input.roll(shifts, dims)
+
+
+@_export
+def flip(input, dims):
+    return input.flip(dims)
+
+
+__all__ += ["concat", "concatenate"]
+
+
 # reduce_extra family (var/std, logsumexp, all/any, norm, cumulative ops, sort/topk/unique).
 # From here on `all`, `any` and `sort` in this module are gradgate's: code below that needs
 # Python's own must use builtins.all / builtins.any.
