@@ -73,5 +73,6 @@ py::object node_to_python(const std::shared_ptr<autograd::Node>& n);
 void bind_tensor(py::module_& m);
 void bind_autograd(py::module_& m);
 void bind_interop(py::module_& m);
+void bind_elementwise(py::module_& m);
 
 }  // namespace gg::py_bind
