@@ -140,10 +140,14 @@ struct Trunc {
 };
 
 // ---- activations ----
+// max(x, 0) + slope * min(x, 0): exact, NaN-propagating, and free of a data-dependent select
+// (which GCC does not if-convert under -ftrapping-math), so the loop vectorizes.
 template <class T>
 struct LeakyRelu {
   T slope;
-  GG_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : x * slope; }
+  GG_HOST_DEVICE T operator()(T x) const {
+    return (x < T(0) ? T(0) : x) + slope * (T(0) < x ? T(0) : x);
+  }
 };
 // scale * (x > 0 ? x : alpha * (exp(input_scale * x) - 1))
 template <class T>
@@ -208,8 +212,19 @@ struct Clamp {
 };
 
 // ---- selection and fused arithmetic ----
+// The condition is a bool tensor read as bytes: byte loads vectorize where bool loads do not.
 struct Where {
-  template <class T> GG_HOST_DEVICE T operator()(bool c, T a, T b) const { return c ? a : b; }
+  template <class T> GG_HOST_DEVICE T operator()(uint8_t c, T a, T b) const { return c ? a : b; }
+};
+template <class T>
+struct WhereScalarOther {  // c ? a : s
+  T s;
+  GG_HOST_DEVICE T operator()(uint8_t c, T a) const { return c ? a : s; }
+};
+template <class T>
+struct WhereScalarSelf {  // c ? s : b
+  T s;
+  GG_HOST_DEVICE T operator()(uint8_t c, T b) const { return c ? s : b; }
 };
 // start + weight * (end - start), evaluated from the nearer end for accuracy (as PyTorch).
 struct Lerp {

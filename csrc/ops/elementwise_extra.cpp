@@ -42,13 +42,29 @@ Tensor where_kernel(const char* op, const Tensor& cond, const Tensor& a, const T
   check_same_device(cond, a, op);
   check_same_device(cond, b, op);
   DimVec shape = broadcast3(cond, a, b, op);
+  Tensor out = empty(shape, dt, cond->device());
+  // A 0-dim branch (a Python number, usually) is read once: a two-operand loop, contiguous
+  // (and vectorized) where cond and the other branch are.
+  if (a->dim() == 0 || b->dim() == 0) {
+    const bool scalar_a = b->dim() != 0;
+    const Tensor& s = scalar_a ? a : b;
+    Tensor other = scalar_a ? b : a;
+    if (other->dtype != dt) other = cast_raw(other, dt);
+    cpu::LoopPlan plan(out, {&cond, &other});
+    dispatch<kAll>(dt, op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T v = scalar_value<T>(s);
+      if (scalar_a) cpu::elementwise<T, uint8_t, T>(plan, fn::WhereScalarSelf<T>{v});
+      else cpu::elementwise<T, uint8_t, T>(plan, fn::WhereScalarOther<T>{v});
+    });
+    return out;
+  }
   Tensor ac = a->dtype == dt ? a : cast_raw(a, dt);
   Tensor bc = b->dtype == dt ? b : cast_raw(b, dt);
-  Tensor out = empty(shape, dt, cond->device());
   cpu::LoopPlan plan(out, {&cond, &ac, &bc});
   dispatch<kAll>(dt, op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    cpu::elementwise<T, bool, T, T>(plan, fn::Where{});
+    cpu::elementwise<T, uint8_t, T, T>(plan, fn::Where{});
   });
   return out;
 }

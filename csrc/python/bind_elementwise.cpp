@@ -148,9 +148,10 @@ void bind_elementwise(py::module_& m) {
 
   // ---- activations (nn.functional wraps these; `inplace` writes through inplace_apply) ----
   auto act = [&](const char* name, auto fn) {
-    m.def(name, [fn](const Tensor& x, bool inplace, py::args params) {
+    std::string label = std::string(name + 1) + "_";  // "_leaky_relu" -> "leaky_relu_"
+    m.def(name, [fn, label](const Tensor& x, bool inplace, py::args params) {
       if (!inplace) return fn(x, params);
-      return inplace_apply(x, "activation_", [&](const Tensor& s) { return fn(s, params); });
+      return inplace_apply(x, label.c_str(), [&](const Tensor& s) { return fn(s, params); });
     });
   };
   act("_leaky_relu", [](const Tensor& x, py::args p) { return leaky_relu(x, p[0].cast<double>()); });
