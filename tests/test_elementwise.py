@@ -230,7 +230,7 @@ def test_dtypes_and_errors_match_torch(make, op):
     (lambda: gg.ones(3).masked_fill(gg.ones(3), 1.0), RuntimeError, ["masked_fill", "boolean"]),
     (lambda: gg.ones(3).masked_fill(gg.ones(3) > 0, gg.ones(2)), RuntimeError, ["masked_fill", "0-dimensional"]),
     (lambda: gg.ones(3).masked_fill(gg.ones(4) > 0, 1.0), RuntimeError, ["(3)", "(4)"]),
-    (lambda: gg.ones(3).masked_fill_(gg.ones(2, 3) > 0, 1.0), RuntimeError, ["(3,)", "(2, 3)"]),
+    (lambda: gg.ones(3).masked_fill_(gg.ones(2, 3) > 0, 1.0), RuntimeError, ["broadcast shape", "2, 3"]),
     (lambda: gg.lerp(gg.ones(3), gg.ones(3, dtype=gg.float64), 0.5), RuntimeError, ["end", "float", "double"]),
     (lambda: gg.lerp(gg.ones(3), gg.ones(3), gg.ones(3, dtype=gg.float64)), RuntimeError, ["weight"]),
     (lambda: gg.lerp(gg.ones(3), gg.ones(4), 0.5), RuntimeError, ["(3)", "(4)"]),
@@ -239,7 +239,7 @@ def test_dtypes_and_errors_match_torch(make, op):
     (lambda: gg.tensor([1, 2]) // gg.tensor([0, 1]), RuntimeError, ["ZeroDivisionError"]),
     (lambda: gg.tensor([1, 2]) % 0, RuntimeError, ["ZeroDivisionError"]),
     (lambda: gg.tensor([1, 2]).div(0, rounding_mode="trunc"), RuntimeError, ["ZeroDivisionError"]),
-    (lambda: gg.ones(2).div(2, rounding_mode="round"), ValueError, ["rounding_mode", "round"]),
+    (lambda: gg.ones(2).div(2, rounding_mode="round"), RuntimeError, ["rounding_mode", "round"]),
     (lambda: ~gg.ones(2), TypeError, ["invert"]),
     (lambda: gg.ones(2) & gg.ones(2), (RuntimeError, NotImplementedError), ["bitwise_and", "Float"]),
     (lambda: F.gelu(gg.ones(2), approximate="fast"), RuntimeError, ["approximate"]),
@@ -248,7 +248,7 @@ def test_dtypes_and_errors_match_torch(make, op):
     (lambda: gg.tensor([True]).floor(), (RuntimeError, NotImplementedError), ["floor", "Bool"]),
     (lambda: gg.ones(2, requires_grad=True).clamp_(0, 1), RuntimeError, ["leaf", "in-place"]),
     (lambda: gg.ones(2, requires_grad=True).masked_fill_(gg.ones(2) > 0, 1.0), RuntimeError, ["leaf", "in-place"]),
-    (lambda: gg.tensor([1, 2]).clamp_(0.5, 1.5), RuntimeError, ["Float", "Long"]),
+    (lambda: gg.tensor([1, 2]).clamp_(0.5, 1.5), RuntimeError, ["result type Float", "can't be cast"]),
     (lambda: gg.ones(3).where(gg.ones(3) > 0, "x"), TypeError, ["where", "other"]),
 ])
 def test_errors(fn, exc, words):
@@ -262,12 +262,19 @@ def test_errors(fn, exc, words):
 def test_floor_divide_backward_is_not_implemented():
     x = gg.tensor([1.5, -2.5], requires_grad=True)
     y = gg.floor_divide(x, 0.7)
-    assert y.grad_fn.name() == "NotImplemented"
-    with pytest.raises(RuntimeError, match="derivative for 'floor_divide' is not implemented"):
+    assert type(y.grad_fn).__name__ == "NotImplemented"
+    with pytest.raises(RuntimeError, match="derivative for aten::floor_divide is not implemented"):
         y.sum().backward()
+    z = 2.5 % x  # remainder(Scalar, Tensor): no derivative in PyTorch either
+    assert type(z.grad_fn).__name__ == "NotImplemented"
+    with pytest.raises(RuntimeError, match="derivative for aten::remainder is not implemented"):
+        z.sum().backward()
 
 
+@pytest.mark.beyond_torch
 def test_int_division_extremes_do_not_trap():
+    if gg.__name__ == "torch":  # --oracle-torch: PyTorch itself dies of SIGFPE here
+        pytest.xfail("PyTorch traps on INT64_MIN // -1")
     m = np.iinfo(np.int64).min
     x = gg.tensor([m, 7, -7])
     np.testing.assert_array_equal((x // -1).numpy(), np.array([m, -7, 7]))  # wraps like PyTorch
@@ -290,7 +297,7 @@ def test_zero_size(fn, shape):
     x = gg.zeros(shape, requires_grad=True)
     y = fn(x)
     assert tuple(y.shape) == shape
-    if y.requires_grad and y.grad_fn.name() != "NotImplemented":  # (floor_divide has no derivative)
+    if y.requires_grad and not y.grad_fn.name().endswith("NotImplemented"):  # (floor_divide has no derivative)
         y.sum().backward()
         assert tuple(x.grad.shape) == shape
 

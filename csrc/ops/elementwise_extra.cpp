@@ -586,7 +586,7 @@ Tensor floor_divide(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel<kNumbers>("floor_divide", a, b, dt, dt, fn::FloorDiv{});
   // PyTorch has no derivative for floor_divide: backward through it is an error there too.
   if (auto node = make_node("NotImplemented", [](OpNode&, TensorList&) -> TensorList {
-        fail(ErrorKind::Runtime, "the derivative for 'floor_divide' is not implemented.");
+        fail(ErrorKind::Runtime, "derivative for aten::floor_divide is not implemented");
       }, {&a, &b})) {
     attach(node, out);
   }
@@ -597,6 +597,14 @@ Tensor remainder(const Tensor& a, const Tensor& b) {
   DType dt = promote2(a, b);
   check_int_divisor(b, dt);
   Tensor out = binary_kernel<kNumbers>("remainder", a, b, dt, dt, fn::Remainder{});
+  if (a->is_wrapped_number) {  // number % tensor: PyTorch has no derivative (remainder.Scalar_Tensor)
+    if (auto node = make_node("NotImplemented", [](OpNode&, TensorList&) -> TensorList {
+          fail(ErrorKind::Runtime, "derivative for aten::remainder is not implemented");
+        }, {&b})) {
+      attach(node, out);
+    }
+    return out;
+  }
   if (b->is_wrapped_number) {
     if (auto node = make_node("RemainderBackward0", [](OpNode& n, TensorList& g) -> TensorList {
           return {grad_a(n, g[0])};

@@ -40,7 +40,7 @@ Rounding rounding_arg(py::handle mode) {
   std::string m = py::str(mode);
   if (m == "floor") return Rounding::Floor;
   if (m == "trunc") return Rounding::Trunc;
-  throw py::value_error(str_cat("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", m, "'"));
+  fail(ErrorKind::Runtime, "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", m, "'");
 }
 
 py::object not_implemented() { return py::reinterpret_borrow<py::object>(Py_NotImplemented); }

@@ -162,7 +162,7 @@ ROWS = [
     Op("remainder", lambda a, b: torch.remainder(a, b), _mod, [S, S], [_real, _away], gradgrad=True),
     Op("mod_op_scalar", lambda a: a % 0.75, lambda a: _mod(a, 0.75), [S]),
     Op("mod_op_bcast", lambda a, b: a % b, _mod, [S, (4,)], [_real, _away]),
-    Op("rmod_op", lambda b: 2.5 % b, lambda b: _mod(2.5, b), [S], [_away]),
+    Op("rmod_op", lambda b: 2.5 % b, lambda b: _mod(2.5, b), [S], [_away], grad=False),  # (no derivative in torch)
     # ---- logical, bitwise, nan/inf ----
     Op("logical_and", lambda a, b: torch.logical_and(a > 0, b > 0), lambda a, b: (a > 0) & (b > 0), [S, (4,)],
        grad=False, out_dtype="bool"),
