@@ -92,6 +92,9 @@ CASES = [
     ("ceil", lambda L, F, x: L.ceil(x), [S], [_real], [0], True),
     ("round", lambda L, F, x: x.round(), [S], [_real], [0], True),
     ("trunc", lambda L, F, x: L.trunc(x), [S], [_real], [0], True),
+    ("round_decimals", lambda L, F, x: x.round(decimals=2), [S], [_real], [0], True),
+    ("round_decimals_0", lambda L, F, x: L.round(x * 10, decimals=0), [S], [_real], [0], True),
+    ("round_decimals_neg", lambda L, F, x: (x * 1000).round(decimals=-2), [S], [_real], [0], True),
     ("leaky_relu", lambda L, F, x: F.leaky_relu(x, 0.1), [S], [_away], [0], True),
     ("elu", lambda L, F, x: F.elu(x, alpha=0.7), [S], [_away], [0], True),
     ("gelu", lambda L, F, x: F.gelu(x), [S], [_real], [0], True),
@@ -182,7 +185,7 @@ def test_gelu_double_backward_graph_matches_torch(name, fn):
 ], ids=["float", "int64", "int32", "bool"])
 @pytest.mark.parametrize("op", [
     ("floor", lambda L, x: x.floor()), ("ceil", lambda L, x: x.ceil()), ("round", lambda L, x: x.round()),
-    ("trunc", lambda L, x: x.trunc()), ("expm1", lambda L, x: x.expm1()), ("log2", lambda L, x: x.abs().log2()),
+    ("trunc", lambda L, x: x.trunc()), ("round_decimals", lambda L, x: x.round(decimals=1)), ("expm1", lambda L, x: x.expm1()), ("log2", lambda L, x: x.abs().log2()),
     ("rsqrt", lambda L, x: x.abs().rsqrt()), ("tan", lambda L, x: x.tan()), ("log1p", lambda L, x: x.abs().log1p()),
     ("floordiv", lambda L, x: x // 2), ("floordiv_neg", lambda L, x: x // -3), ("rfloordiv", lambda L, x: 7 // x),
     ("mod", lambda L, x: x % 3), ("mod_neg", lambda L, x: x % -4), ("rmod", lambda L, x: 10 % x),

@@ -49,6 +49,7 @@ Tensor masked_fill_(const Tensor& x, const Tensor& mask, const Tensor& value);
 Tensor lerp(const Tensor& start, const Tensor& end, const Tensor& weight);
 Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, double value = 1.0);
 Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, double value = 1.0);
+Tensor round_decimals(const Tensor& x, int64_t decimals);  // RoundBackward1
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor elu(const Tensor& x, double alpha = 1.0);
 Tensor gelu(const Tensor& x, bool tanh_approximate = false);

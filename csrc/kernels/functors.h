@@ -133,6 +133,14 @@ struct Round {
     if constexpr (std::is_floating_point_v<T>) return std::nearbyint(x); else return x;
   }
 };
+// round(x, decimals): scale by 10^|decimals|, round half to even, scale back (as PyTorch).
+template <class T>
+struct RoundDecimals {
+  T ten_pow, negative;  // negative: 1 when decimals < 0
+  GG_HOST_DEVICE T operator()(T x) const {
+    return negative != T(0) ? std::nearbyint(x / ten_pow) * ten_pow : std::nearbyint(x * ten_pow) / ten_pow;
+  }
+};
 struct Trunc {
   template <class T> GG_HOST_DEVICE T operator()(T x) const {
     if constexpr (std::is_floating_point_v<T>) return std::trunc(x); else return x;

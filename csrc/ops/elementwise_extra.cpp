@@ -144,6 +144,19 @@ Tensor round(const Tensor& g, const Tensor&, const Tensor&) { return mul(g, wrap
 Tensor trunc(const Tensor& g, const Tensor&, const Tensor&) { return mul(g, wrapped(0.0)); }
 }  // namespace vjp
 
+Tensor round_decimals(const Tensor& x, int64_t decimals) {
+  GG_CHECK_KIND(is_floating(x->dtype), NotImplemented, "\"round\" not implemented for '", short_name(x->dtype), "'");
+  const double ten_pow = std::pow(10.0, double(decimals < 0 ? -decimals : decimals));
+  Tensor out = unary_param<kFloats, fn::RoundDecimals>("round", x, x->dtype, ten_pow, decimals < 0 ? 1.0 : 0.0);
+  if (auto node = make_node("RoundBackward1", [](OpNode&, TensorList& g) -> TensorList {
+        return {mul(g[0], wrapped(0.0))};
+      }, {&x})) {
+    node->ints[0] = decimals;
+    attach(node, out);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- where
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   GG_CHECK(cond->dtype == DType::Bool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",

@@ -62,6 +62,11 @@ void bind_elementwise(py::module_& m) {
   auto is_m = py::is_method(cls);
   using py::arg;
 
+  // round(*, decimals): PyTorch records RoundBackward1 whenever decimals is given.
+  method("round", py::cpp_function([](const Tensor& x, std::optional<int64_t> decimals) {
+           return decimals ? round_decimals(x, *decimals) : round(x);
+         }, is_m, py::name("round"), py::kw_only(), arg("decimals") = py::none()));
+
   // ---- selection and clamping ----
   method("where", py::cpp_function([](const Tensor& self, const Tensor& cond, py::handle other) {
            return where(cond, self, operand_or_throw(other, "where", "other"));

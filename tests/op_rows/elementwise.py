@@ -133,6 +133,9 @@ ROWS = [
     Op("round", lambda x: x.round(), np.round, [S], [_offgrid]),
     Op("round_half_even", lambda x: (x * 0 + torch.tensor([0.5, 1.5, 2.5, -0.5], dtype=x.dtype)).round(),
        lambda a: np.round(a * 0 + np.array([0.5, 1.5, 2.5, -0.5])), [S], grad=False),
+    Op("round_decimals", lambda x: x.round(decimals=1), lambda a: np.round(a, 1), [S], [_offgrid]),
+    Op("round_decimals_neg", lambda x: torch.round(x * 100, decimals=-1), lambda a: np.round(a * 100, -1), [S],
+       [_offgrid], grad=False),
     Op("trunc", lambda x: torch.trunc(x), np.trunc, [S], [_offgrid]),
     Op("fix", lambda x: torch.fix(x), np.trunc, [S], [_offgrid], grad=False),
     # ---- activations ----
