@@ -365,6 +365,27 @@ def test_inplace_activations():
         assert w.tolist() == [0.0, 1.0]
 
 
+@needs_torch
+def test_inplace_through_views_and_names_match_torch():
+    a = np.array([[-2.0, 0.3], [0.5, 3.0]])
+    got = []
+    for L, FF in ((gg, F), (pt, ptF)):
+        x = L.tensor(a, requires_grad=True)
+        y = x * 2
+        y[:, 0].clamp_(-1, 1)
+        y.masked_fill_(y > 5, 0.0)
+        FF.leaky_relu(y[1], 0.1, inplace=True)
+        (y * L.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+        names = []
+        for f in (lambda t: FF.leaky_relu(t, inplace=True), lambda t: FF.elu(t, inplace=True),
+                  lambda t: FF.hardtanh(t, inplace=True), lambda t: FF.silu(t, inplace=True)):
+            t = x * 1
+            f(t)
+            names.append(type(t.grad_fn).__name__)
+        got.append((type(y.grad_fn).__name__, x.grad.tolist(), names))
+    assert got[0] == got[1]
+
+
 def test_masked_fill_inplace_tensor_value_gets_grad():
     v = gg.tensor(3.0, requires_grad=True)
     y = gg.zeros(4) + 0

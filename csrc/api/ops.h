@@ -52,6 +52,9 @@ Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, double va
 Tensor round_decimals(const Tensor& x, int64_t decimals);  // RoundBackward1
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor elu(const Tensor& x, double alpha = 1.0);
+// In place, recorded under PyTorch's in-place names (LeakyReluBackward1, EluBackward1).
+Tensor leaky_relu_(const Tensor& x, double negative_slope = 0.01);
+Tensor elu_(const Tensor& x, double alpha = 1.0);
 Tensor gelu(const Tensor& x, bool tanh_approximate = false);
 Tensor gelu_backward(const Tensor& grad, const Tensor& x, bool tanh_approximate = false);
 Tensor silu(const Tensor& x);

@@ -477,6 +477,17 @@ Tensor leaky_relu(const Tensor& x, double slope) {
   return out;
 }
 
+// Renames the node that produced `r` (in-place forms PyTorch records under another name).
+static Tensor renamed(const Tensor& r, const char* name) {
+  if (auto* m = autograd::meta(r))
+    if (auto n = std::dynamic_pointer_cast<OpNode>(m->grad_fn)) n->op_name = name;
+  return r;
+}
+
+Tensor leaky_relu_(const Tensor& x, double slope) {
+  return inplace_apply(x, "leaky_relu_", [&](const Tensor& s) { return renamed(leaky_relu(s, slope), "LeakyReluBackward1"); });
+}
+
 namespace {
 template <class T> struct EluOne : fn::Elu<T> {
   EluOne(T alpha) : fn::Elu<T>{alpha, T(1), T(1)} {}
@@ -495,6 +506,10 @@ Tensor elu(const Tensor& x, double alpha) {
     attach(node, out);
   }
   return out;
+}
+
+Tensor elu_(const Tensor& x, double alpha) {
+  return inplace_apply(x, "elu_", [&](const Tensor& s) { return renamed(elu(s, alpha), "EluBackward1"); });
 }
 
 Tensor silu(const Tensor& x) {

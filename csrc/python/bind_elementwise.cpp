@@ -159,8 +159,10 @@ void bind_elementwise(py::module_& m) {
       return inplace_apply(x, label.c_str(), [&](const Tensor& s) { return fn(s, params); });
     });
   };
-  act("_leaky_relu", [](const Tensor& x, py::args p) { return leaky_relu(x, p[0].cast<double>()); });
-  act("_elu", [](const Tensor& x, py::args p) { return elu(x, p[0].cast<double>()); });
+  m.def("_leaky_relu", [](const Tensor& x, bool inplace, double slope) {
+    return inplace ? leaky_relu_(x, slope) : leaky_relu(x, slope);
+  });
+  m.def("_elu", [](const Tensor& x, bool inplace, double alpha) { return inplace ? elu_(x, alpha) : elu(x, alpha); });
   act("_hardtanh", [](const Tensor& x, py::args p) { return hardtanh(x, p[0].cast<double>(), p[1].cast<double>()); });
   act("_silu", [](const Tensor& x, py::args) { return silu(x); });
   m.def("_gelu", [](const Tensor& x, const std::string& approximate) {
