@@ -1,5 +1,6 @@
 // The public C++ ops. VJPs are written with these, so gradients of gradients come free.
 #pragma once
+#include <functional>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -36,6 +37,50 @@ Tensor minimum(const Tensor& a, const Tensor& b);
 enum class Compare { Eq, Ne, Lt, Le, Gt, Ge };
 Tensor compare(const Tensor& a, const Tensor& b, Compare op);
 Tensor relu_grad(const Tensor& grad, const Tensor& result);
+
+// ---- elementwise family: selection, clamping, fused arithmetic, activations, integer
+// division, logical ops (ops/elementwise_extra.cpp). Unary math rows live in unary_ops.def.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor clamp_tensor(const Tensor& x, const Tensor& min, const Tensor& max);  // either may be null
+Tensor clamp_min(const Tensor& x, const Tensor& min);  // 0-dim wrapped number -> ClampMinBackward0
+Tensor clamp_max(const Tensor& x, const Tensor& max);
+Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value);
+Tensor masked_fill_(const Tensor& x, const Tensor& mask, const Tensor& value);
+Tensor lerp(const Tensor& start, const Tensor& end, const Tensor& weight);
+Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, double value = 1.0);
+Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, double value = 1.0);
+Tensor round_decimals(const Tensor& x, int64_t decimals);  // RoundBackward1
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor elu(const Tensor& x, double alpha = 1.0);
+// In place, recorded under PyTorch's in-place names (LeakyReluBackward1, EluBackward1).
+Tensor leaky_relu_(const Tensor& x, double negative_slope = 0.01);
+Tensor elu_(const Tensor& x, double alpha = 1.0);
+Tensor gelu(const Tensor& x, bool tanh_approximate = false);
+Tensor gelu_backward(const Tensor& grad, const Tensor& x, bool tanh_approximate = false);
+Tensor silu(const Tensor& x);
+Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
+Tensor hardtanh(const Tensor& x, double min_val = -1.0, double max_val = 1.0);
+enum class Rounding { None, Floor, Trunc };
+Tensor div_rounding(const Tensor& a, const Tensor& b, Rounding mode);
+Tensor floor_divide(const Tensor& a, const Tensor& b);
+Tensor remainder(const Tensor& a, const Tensor& b);
+enum class Logical { And, Or, Xor };
+Tensor logical(const Tensor& a, const Tensor& b, Logical op);
+Tensor logical_not(const Tensor& x);
+enum class Bitwise { And, Or, Xor };
+Tensor bitwise(const Tensor& a, const Tensor& b, Bitwise op);
+Tensor bitwise_not(const Tensor& x);
+Tensor isnan(const Tensor& x);
+Tensor isinf(const Tensor& x);
+Tensor isfinite(const Tensor& x);
+Tensor nan_to_num(const Tensor& x, std::optional<double> nan, std::optional<double> posinf,
+                  std::optional<double> neginf);
+// `self` overwritten with f(self), recorded as PyTorch records the in-place op (the node of
+// the out-of-place f); `others_require_grad`: f reads other tensors that require grad.
+Tensor inplace_apply(const Tensor& self, const char* name, const std::function<Tensor(const Tensor&)>& f,
+                     bool others_require_grad = false);
+// ---- end of the elementwise family ----
 
 // ---- in place (bump the version; refuse leaves that require grad) ----
 enum class Inplace { Add, Sub, Mul, Div, Pow };

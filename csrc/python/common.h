@@ -76,5 +76,6 @@ void bind_autograd(py::module_& m);
 void bind_interop(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_index(py::module_& m);
+void bind_elementwise(py::module_& m);
 
 }  // namespace gg::py_bind

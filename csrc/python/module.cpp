@@ -184,4 +184,5 @@ PYBIND11_MODULE(_C, m) {
   bind_optim(m);
   bind_reduce(m);
   bind_index(m);
+  bind_elementwise(m);
 }

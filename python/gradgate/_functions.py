@@ -56,7 +56,9 @@ def mul(input, other):
 
 
 @_export
-def div(input, other):
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is not None:
+        return _C._div_rounding(input, other, rounding_mode)
     return input / other if isinstance(input, Tensor) else other.__rtruediv__(input)
 
 
@@ -68,6 +70,31 @@ subtract = sub
 @_export
 def pow(input, exponent):
     return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)
+
+
+# ---- elementwise family ----
+for _name in ["expm1", "log1p", "log2", "rsqrt", "tan", "floor", "ceil", "round", "trunc", "clamp", "clip",
+              "clamp_min", "clamp_max", "masked_fill", "lerp", "addcmul", "addcdiv", "floor_divide",
+              "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+              "bitwise_not", "isnan", "isinf", "isfinite", "nan_to_num"]:
+    globals()[_name] = _method(_name)
+
+fix = trunc
+__all__.append("fix")
+
+
+@_export
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        raise NotImplementedError("gradgate.where(condition) (the nonzero form) is not supported yet; "
+                                  "use where(condition, input, other)")
+    return _C._where(condition, input, other)
+
+
+@_export
+def remainder(input, other):
+    return _C._remainder(input, other)
+
 
 
 # ---- shape and indexing (csrc/ops/index.cpp) ----

@@ -25,7 +25,11 @@ struct LoopPlan {
 namespace detail {
 
 template <typename Out, typename... In, typename F, size_t... I>
-inline void run_inner(char** p, const int64_t* st, int64_t n, const F& f, std::index_sequence<I...>) {
+inline void run_inner(char** p, const int64_t* st, int64_t n, const F& f_ref, std::index_sequence<I...>) {
+  // A local copy: the functor's parameters (a slope, a scalar operand) then live in registers.
+  // Read through the reference they could alias the output, so each iteration would reload
+  // them, and a select such as `c ? a : s` would become a branch instead of a vector blend.
+  const F f = f_ref;
   constexpr int64_t so = sizeof(Out);
   bool contiguous = st[0] == so && ((st[I + 1] == (int64_t)sizeof(In)) && ...);
   if (contiguous) {

@@ -3,4 +3,5 @@ from .parameter import Parameter  # noqa: F401
 from .modules import (  # noqa: F401
     Module, Linear, Sequential, ModuleList, Identity, ReLU, Sigmoid, Tanh, Flatten, MSELoss, BCEWithLogitsLoss,
 )
+from .modules import LeakyReLU, ELU, GELU, SiLU, Softplus, Hardtanh  # noqa: F401  (elementwise family)
 from . import functional, init  # noqa: F401

@@ -18,6 +18,36 @@ def relu(input, inplace=False):
     return input.relu()
 
 
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _C._leaky_relu(input, inplace, negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _C._elu(input, inplace, alpha)
+
+
+def gelu(input, approximate="none"):
+    return _C._gelu(input, approximate)
+
+
+def silu(input, inplace=False):
+    return _C._silu(input, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _C._softplus(input, beta, threshold)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _C._hardtanh(input, inplace, min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
 def sigmoid(input):
     return input.sigmoid()
 
