@@ -104,3 +104,93 @@ struct SoftplusNeg {
   }
 };
 }  // namespace gg::fn
+
+// ================================================================ nn family (ops/nn.cpp)
+// Per-lane bodies: a "lane" is the n values along the reduced dim, `s` elements apart.
+namespace gg::fn {
+
+// softmax / log_softmax of one lane: max, then exp and sum, then scale (or shift by the lse).
+template <class T>
+GG_HOST_DEVICE void softmax_lane(const T* x, T* y, int64_t n, int64_t s, bool log) {
+  T m = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) {
+    T v = x[i * s];
+    m = (v > m || v != v) ? v : m;
+  }
+  if (m == -INFINITY) m = 0;  // all -inf: exp(-inf - 0) = 0, giving the nan PyTorch gives
+  T sum = 0;
+  if (log) {
+    for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i * s] - m);
+    const T ls = std::log(sum);  // (x - m) - log(sum): never forms m + log(sum), which rounds at |m|'s scale
+    for (int64_t i = 0; i < n; ++i) y[i * s] = (x[i * s] - m) - ls;
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      T e = std::exp(x[i * s] - m);
+      y[i * s] = e;
+      sum += e;
+    }
+    const T inv = T(1) / sum;
+    for (int64_t i = 0; i < n; ++i) y[i * s] *= inv;
+  }
+}
+
+// Gradient of softmax from its output y: y (g - sum(g y)).
+template <class T>
+GG_HOST_DEVICE void softmax_backward_lane(const T* g, const T* y, T* out, int64_t n, int64_t s) {
+  T dot = 0;
+  for (int64_t i = 0; i < n; ++i) dot += g[i * s] * y[i * s];
+  for (int64_t i = 0; i < n; ++i) out[i * s] = y[i * s] * (g[i * s] - dot);
+}
+
+// Gradient of log_softmax from its output y: g - exp(y) sum(g).
+template <class T>
+GG_HOST_DEVICE void log_softmax_backward_lane(const T* g, const T* y, T* out, int64_t n, int64_t s) {
+  T sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += g[i * s];
+  for (int64_t i = 0; i < n; ++i) out[i * s] = g[i * s] - std::exp(y[i * s]) * sum;
+}
+
+// Mean and biased variance of `blocks` blocks of `len` values, `stride` apart.
+template <class T>
+GG_HOST_DEVICE void moments(const T* x, int64_t blocks, int64_t len, int64_t stride, double& mean, double& var) {
+  double s = 0;
+  for (int64_t b = 0; b < blocks; ++b)
+    for (int64_t i = 0; i < len; ++i) s += x[b * stride + i];
+  const double n = double(blocks * len);
+  mean = n > 0 ? s / n : 0.0;
+  double q = 0;
+  for (int64_t b = 0; b < blocks; ++b)
+    for (int64_t i = 0; i < len; ++i) {
+      double d = x[b * stride + i] - mean;
+      q += d * d;
+    }
+  var = n > 0 ? q / n : 0.0;
+}
+
+// Smooth L1 (beta) and Huber (delta) losses of d = x - y.
+template <class T>
+struct SmoothL1 {
+  T beta;
+  GG_HOST_DEVICE T operator()(T x, T y) const {
+    T d = x - y, a = d < 0 ? -d : d;
+    return a < beta ? T(0.5) * d * d / beta : a - T(0.5) * beta;
+  }
+};
+template <class T>
+struct Huber {
+  T delta;
+  GG_HOST_DEVICE T operator()(T x, T y) const {
+    T d = x - y, a = d < 0 ? -d : d;
+    return a < delta ? T(0.5) * d * d : delta * (a - T(0.5) * delta);
+  }
+};
+// Binary cross entropy on probabilities, logs clamped at -100 as PyTorch does.
+struct BinaryCrossEntropy {
+  template <class T> GG_HOST_DEVICE T operator()(T x, T y) const {
+    T lx = std::log(x), l1x = std::log(T(1) - x);
+    lx = lx < T(-100) ? T(-100) : lx;
+    l1x = l1x < T(-100) ? T(-100) : l1x;
+    return -(y * lx + (T(1) - y) * l1x);
+  }
+};
+}  // namespace gg::fn

@@ -71,6 +71,7 @@ PyObject* raise_current_exception();
 // A graph node as Python sees it: an instance of a class named after the node.
 py::object node_to_python(const std::shared_ptr<autograd::Node>& n);
 void bind_tensor(py::module_& m);
+void bind_nn(py::module_& m);
 void bind_autograd(py::module_& m);
 void bind_interop(py::module_& m);
 

@@ -181,4 +181,5 @@ PYBIND11_MODULE(_C, m) {
   bind_tensor(m);
   bind_autograd(m);
   bind_interop(m);
+  bind_nn(m);
 }
