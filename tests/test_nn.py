@@ -72,6 +72,9 @@ CASES = [
     ("batch_norm_4d", lambda F, x: F.batch_norm(x, None, None, training=True, eps=1e-3), [X4]),
     ("batch_norm_eval", lambda F, x, w, t: F.batch_norm(x, t(np.array([0.1, 0.2, -0.3])), t(np.array([1.0, 2.0, 0.5])),
                                                         w, training=False), [XB, W5[:3]]),
+    ("group_norm", lambda F, x, w, b: F.group_norm(x, 3, w, b), [X4.reshape(2, 6, 2), W5[:3].repeat(2),
+                                                                  np.linspace(-1, 1, 6)]),
+    ("group_norm_4d", lambda F, x: F.group_norm(x, 1, eps=1e-3), [X4]),
     ("embedding", lambda F, e, t: F.embedding(t(IDX), e), [E]),
     ("embedding_padding", lambda F, e, t: F.embedding(t(IDX), e, padding_idx=2), [E]),
     ("embedding_padding_neg", lambda F, e, t: F.embedding(t(IDX), e, padding_idx=-1), [E]),
@@ -216,6 +219,8 @@ ERRORS = [
     (lambda F, t: F.cross_entropy(t(X), t(T), label_smoothing=1.5), RuntimeError, "label_smoothing"),
     (lambda F, t: F.layer_norm(t(X), (4,)), RuntimeError, "normalized_shape"),
     (lambda F, t: F.layer_norm(t(X), (5,), t(np.ones(4))), RuntimeError, "weight"),
+    (lambda F, t: F.group_norm(t(X4), 2), RuntimeError, "divisible by num_groups"),
+    (lambda F, t: F.group_norm(t(X4), 3, t(np.ones(2))), RuntimeError, "weight"),
     (lambda F, t: F.embedding(t(np.array([0, 6])), t(E)), IndexError, "index out of range in self"),
     (lambda F, t: F.embedding(t(np.array([0.0, 1.0])), t(E)), RuntimeError, "indices"),
     (lambda F, t: F.binary_cross_entropy(t(X), t(Q)), RuntimeError, "between 0 and 1"),
@@ -350,6 +355,17 @@ def test_layer_norm_module():
     assert type(out.grad_fn).__name__ == "NativeLayerNormBackward0"
     assert gnn.LayerNorm((3, 4), elementwise_affine=False).weight is None
     assert gnn.LayerNorm(4, bias=False).bias is None
+
+
+def test_group_norm_module():
+    m, tm = gnn.GroupNorm(2, 4), torch.nn.GroupNorm(2, 4)
+    assert [n for n, _ in m.named_parameters()] == ["weight", "bias"]
+    x = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    out = m(gg.tensor(x))
+    np.testing.assert_allclose(out.detach().numpy(), tm(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    assert type(out.grad_fn).__name__ == "NativeGroupNormBackward0"
+    with pytest.raises(ValueError, match="divisible"):
+        gnn.GroupNorm(3, 4)
 
 
 def test_embedding_module():

@@ -113,6 +113,7 @@ Tensor layer_norm(const Tensor& x, const DimVec& normalized_shape, const Tensor&
 // Updates running_mean / running_var in place when training (and they are given).
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum, double eps);
+Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps);
 Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx);
 Tensor embedding_dense_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
                                 int64_t padding_idx);

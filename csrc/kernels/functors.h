@@ -150,6 +150,43 @@ GG_HOST_DEVICE void log_softmax_backward_lane(const T* g, const T* y, T* out, in
   for (int64_t i = 0; i < n; ++i) out[i * s] = g[i * s] - std::exp(y[i * s]) * sum;
 }
 
+// The same three bodies over a block of w <= kSoftmaxBlock adjacent lanes (a reduced dim that is not
+// innermost): each pass sweeps rows of w contiguous values, so memory is read in order.
+constexpr int64_t kSoftmaxBlock = 64;
+template <class T>
+GG_HOST_DEVICE void softmax_cols(const T* x, T* y, int64_t n, int64_t s, int64_t w, bool log) {
+  T m[kSoftmaxBlock], sum[kSoftmaxBlock];
+  for (int64_t j = 0; j < w; ++j) { m[j] = -INFINITY; sum[j] = 0; }
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < w; ++j) {
+      T v = x[i * s + j];
+      m[j] = (v > m[j] || v != v) ? v : m[j];
+    }
+  for (int64_t j = 0; j < w; ++j) m[j] = m[j] == -INFINITY ? T(0) : m[j];
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < w; ++j) {
+      T e = std::exp(x[i * s + j] - m[j]);
+      if (!log) y[i * s + j] = e;
+      sum[j] += e;
+    }
+  for (int64_t j = 0; j < w; ++j) sum[j] = log ? std::log(sum[j]) : T(1) / sum[j];
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < w; ++j)
+      y[i * s + j] = log ? (x[i * s + j] - m[j]) - sum[j] : y[i * s + j] * sum[j];
+}
+template <class T>
+GG_HOST_DEVICE void softmax_backward_cols(const T* g, const T* y, T* out, int64_t n, int64_t s, int64_t w, bool log) {
+  T acc[kSoftmaxBlock];
+  for (int64_t j = 0; j < w; ++j) acc[j] = 0;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < w; ++j) acc[j] += log ? g[i * s + j] : g[i * s + j] * y[i * s + j];
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < w; ++j) {
+      const int64_t k = i * s + j;
+      out[k] = log ? g[k] - std::exp(y[k]) * acc[j] : y[k] * (g[k] - acc[j]);
+    }
+}
+
 // Mean and biased variance of `blocks` blocks of `len` values, `stride` apart.
 template <class T>
 GG_HOST_DEVICE void moments(const T* x, int64_t blocks, int64_t len, int64_t stride, double& mean, double& var) {

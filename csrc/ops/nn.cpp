@@ -26,15 +26,17 @@ Lanes lanes_of(const Tensor& t, int64_t dim) {
   return l;
 }
 
-// Calls f(offset, stride) for every lane, in parallel above the grain size.
+// Calls f(offset, stride, width) for every block of `width` adjacent lanes (width 1 when the
+// reduced dim is innermost, up to fn::kSoftmaxBlock otherwise), in parallel above the grain size.
 template <typename F>
 void for_lanes(const Lanes& l, const F& f) {
-  const int64_t count = l.outer * l.inner;
-  const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, l.n));
+  const int64_t bw = l.inner == 1 ? 1 : fn::kSoftmaxBlock;
+  const int64_t per_outer = (l.inner + bw - 1) / bw, count = l.outer * per_outer;
+  const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, l.n * bw));
   cpu::parallel_for_small(0, count, grain, [&](int64_t b, int64_t e) {
     for (int64_t k = b; k < e; ++k) {
-      const int64_t o = k / l.inner, i = k % l.inner;
-      f(o * l.n * l.inner + i, l.inner);
+      const int64_t o = k / per_outer, j0 = (k % per_outer) * bw;
+      f(o * l.n * l.inner + j0, l.inner, std::min(bw, l.inner - j0));
     }
   });
 }
@@ -65,9 +67,9 @@ Tensor softmax_forward(const Tensor& x, int64_t dim, bool log, const char* op) {
     const T* px = xc->data<T>();
     T* py = out->data<T>();
     if (l.inner == 1)
-      for_lanes(l, [&](int64_t off, int64_t) { fn::softmax_lane<T>(px + off, py + off, l.n, 1, log); });
+      for_lanes(l, [&](int64_t off, int64_t, int64_t) { fn::softmax_lane<T>(px + off, py + off, l.n, 1, log); });
     else
-      for_lanes(l, [&](int64_t off, int64_t s) { fn::softmax_lane<T>(px + off, py + off, l.n, s, log); });
+      for_lanes(l, [&](int64_t off, int64_t s, int64_t w) { fn::softmax_cols<T>(px + off, py + off, l.n, s, w, log); });
   });
   return out;
 }
@@ -84,9 +86,10 @@ Tensor softmax_backward_kernel(const Tensor& g, const Tensor& y, int64_t dim, bo
     using T = typename decltype(tag)::type;
     const T *pg = gc->data<T>(), *py = yc->data<T>();
     T* po = out->data<T>();
-    for_lanes(l, [&](int64_t off, int64_t s) {
-      if (log) fn::log_softmax_backward_lane<T>(pg + off, py + off, po + off, l.n, s);
-      else fn::softmax_backward_lane<T>(pg + off, py + off, po + off, l.n, s);
+    for_lanes(l, [&](int64_t off, int64_t s, int64_t w) {
+      if (l.inner > 1) fn::softmax_backward_cols<T>(pg + off, py + off, po + off, l.n, s, w, log);
+      else if (log) fn::log_softmax_backward_lane<T>(pg + off, py + off, po + off, l.n, 1);
+      else fn::softmax_backward_lane<T>(pg + off, py + off, po + off, l.n, 1);
     });
   });
   return out;
@@ -528,6 +531,90 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
     node->save(training ? "result1" : "running_mean", mean_t, training);
     node->save(training ? "result2" : "running_var", rstd_t, training);
     node->ints[0] = training;
+    node->scalar = eps;
+    node->scalar_name = "eps";
+    attach(node, out);
+  }
+  return out;
+}
+
+// Statistics per (sample, group of C / G channels); weight and bias per channel.
+Tensor group_norm(const Tensor& x, int64_t G, const Tensor& weight, const Tensor& bias, double eps) {
+  check_device(x, "group_norm");
+  check_float(x, "group_norm");
+  GG_CHECK(x->dim() >= 2, "Expected at least 2 dimensions for input tensor but received ", x->dim());
+  const int64_t N = x->sizes[0], C = x->sizes[1];
+  GG_CHECK(G > 0 && C % G == 0, "Expected number of channels in input to be divisible by num_groups, but got input "
+           "of shape ", shape_str(x->sizes), " and num_groups=", G);
+  for (const Tensor* p : {&weight, &bias})
+    if (*p) {
+      GG_CHECK((*p)->dim() == 1 && (*p)->numel() == C, "Expected ", p == &weight ? "weight" : "bias",
+               " to be a vector of size equal to the number of channels in input, but got ",
+               p == &weight ? "weight" : "bias", " of shape ", shape_str((*p)->sizes), " and input of shape ",
+               shape_str(x->sizes), " [group_norm]");
+      GG_CHECK((*p)->dtype == x->dtype, "mixed dtype (CPU): all inputs must share same datatype. [group_norm]");
+    }
+  const int64_t HW = N * C > 0 ? x->numel() / (N * C) : 0, D = (C / G) * HW;
+  Tensor xc = contiguous(x), out = empty(x->sizes, x->dtype, x->device());
+  Tensor mean_t = empty(DimVec{N, G}, x->dtype, x->device()), rstd_t = empty(DimVec{N, G}, x->dtype, x->device());
+  Tensor wc = weight ? contiguous(weight) : Tensor(), bc = bias ? contiguous(bias) : Tensor();
+  dispatch<kFloats>(x->dtype, "group_norm", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* px = xc->data<T>();
+    const T* pw = wc ? wc->data<T>() : nullptr;
+    const T* pb = bc ? bc->data<T>() : nullptr;
+    T *py = out->data<T>(), *pm = mean_t->data<T>(), *pr = rstd_t->data<T>();
+    const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, D));
+    cpu::parallel_for_small(0, N * G, grain, [&](int64_t b, int64_t e) {
+      for (int64_t ng = b; ng < e; ++ng) {
+        double m, v;
+        fn::moments<T>(px + ng * D, 1, D, D, m, v);
+        const double rs = 1.0 / std::sqrt(v + eps);
+        pm[ng] = T(m);
+        pr[ng] = T(rs);
+        const int64_t c0 = (ng % G) * (C / G);
+        for (int64_t c = 0; c < C / G; ++c) {
+          const T scale = T(rs) * (pw ? pw[c0 + c] : T(1)), shift = (pb ? pb[c0 + c] : T(0)) - T(m) * scale;
+          const int64_t base = ng * D + c * HW;
+          for (int64_t i = 0; i < HW; ++i) py[base + i] = px[base + i] * scale + shift;
+        }
+      }
+    });
+  });
+  if (auto node = make_node("NativeGroupNormBackward0", [](OpNode& n, TensorList& g) -> TensorList {
+        Tensor x = n.get(0), w = n.get(1), gr = g[0];
+        const int64_t N = x->sizes[0], G = n.ints[0];
+        Tensor xr = reshape(x, DimVec{N, G, -1});
+        Tensor mean_b, rstd_b;
+        if (grad_enabled() && x->requires_grad()) {  // create_graph: statistics as functions of x
+          mean_b = mean(xr, DimVec{2}, true);
+          Tensor c = sub(xr, mean_b);
+          rstd_b = reciprocal(sqrt(add(mean(mul(c, c), DimVec{2}, true), wrapped(n.scalar))));
+        } else {
+          mean_b = unsqueeze(n.get(2), 2);
+          rstd_b = unsqueeze(n.get(3), 2);
+        }
+        Tensor xhat_r = mul(sub(xr, mean_b), rstd_b), xhat = reshape(xhat_r, x->sizes);
+        DimVec axes{0}, wshape{1, x->sizes[1]};
+        for (int64_t d = 2; d < x->dim(); ++d) {
+          axes.push_back(d);
+          wshape.push_back(1);
+        }
+        Tensor gx, gw, gb;
+        if (n.needs_input_grad(0)) {
+          Tensor gxr = reshape(w ? mul(gr, view(w, wshape)) : gr, DimVec{N, G, -1});
+          Tensor a = mean(gxr, DimVec{2}, true), b = mean(mul(gxr, xhat_r), DimVec{2}, true);
+          gx = reshape(mul(rstd_b, sub(sub(gxr, a), mul(xhat_r, b))), x->sizes);
+        }
+        if (n.needs_input_grad(1)) gw = sum(mul(gr, xhat), axes, false);
+        if (n.needs_input_grad(2)) gb = sum(gr, axes, false);
+        return {gx, gw, gb};
+      }, {&x, &weight, &bias})) {
+    node->save("input", x);
+    node->save("weight", weight);
+    node->save("result1", mean_t, true);
+    node->save("result2", rstd_t, true);
+    node->ints[0] = G;
     node->scalar = eps;
     node->scalar_name = "eps";
     attach(node, out);

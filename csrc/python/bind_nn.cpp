@@ -37,6 +37,8 @@ void bind_nn(py::module_& m) {
   m.def("_batch_norm", [](const Tensor& x, std::optional<Tensor> rm, std::optional<Tensor> rv,
                           std::optional<Tensor> w, std::optional<Tensor> b, bool training, double momentum,
                           double eps) { return batch_norm(x, opt(w), opt(b), opt(rm), opt(rv), training, momentum, eps); });
+  m.def("_group_norm", [](const Tensor& x, int64_t groups, std::optional<Tensor> w, std::optional<Tensor> b,
+                          double eps) { return group_norm(x, groups, opt(w), opt(b), eps); });
   m.def("_embedding", [](const Tensor& weight, const Tensor& idx, int64_t padding_idx) {
     return embedding(weight, idx, padding_idx);
   });

@@ -88,6 +88,16 @@ def _np_batch_norm_eval(a, w, b, eps=1e-5):
     return (a - RM.reshape(shape)) / np.sqrt(RV.reshape(shape) + eps) * w.reshape(shape) + b.reshape(shape)
 
 
+def _np_group_norm(a, w, b, g=2, eps=1e-5):
+    N, C = a.shape[:2]
+    r = a.reshape(N, g, -1)
+    y = ((r - r.mean(2, keepdims=True)) / np.sqrt(r.var(2, keepdims=True) + eps)).reshape(a.shape)
+    shape = (1, C) + (1,) * (a.ndim - 2)
+    if w is not None:
+        y = y * w.reshape(shape)
+    return y if b is None else y + b.reshape(shape)
+
+
 def _np_embedding(w):
     return w[IDX]
 
@@ -177,6 +187,10 @@ ROWS = [
        _np_batch_norm, [(5, 3), (3,), (3,)], tol32=1e-4),
     Op("batch_norm_eval", lambda x, w, b: F.batch_norm(x, _t(RM), _t(RV), w, b),
        _np_batch_norm_eval, [(4, 3, 2), (3,), (3,)], gradgrad=True, tol32=1e-4),
+    Op("group_norm", lambda x, w, b: F.group_norm(x, 2, w, b), _np_group_norm, [(3, 4, 3), (4,), (4,)],
+       gradgrad=True, tol32=1e-4),
+    Op("group_norm_4d_no_affine", lambda x: F.group_norm(x, 1), lambda a: _np_group_norm(a, None, None, 1),
+       [(2, 3, 2, 2)], tol32=1e-4),
     # ---- embedding
     Op("embedding", lambda w: F.embedding(_t(IDX), w), _np_embedding, [(6, 3)], gradgrad=True),
     # (the padding row gets no gradient by design, so finite differences disagree: test_nn checks it against torch)

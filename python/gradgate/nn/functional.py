@@ -169,6 +169,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                           0.0 if momentum is None else momentum, eps)
 
 
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    return _C._group_norm(input, num_groups, weight, bias, eps)
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     if padding_idx is not None:
