@@ -432,3 +432,20 @@ def test_training_loop_with_cross_entropy_decreases_loss():
         opt.step()
         first = first if first is not None else loss.item()
     assert loss.item() < first
+
+
+def test_float32_softmax_accuracy_and_special_values():
+    """float32 softmax uses a vectorized exp (kernels/functors.h exp_fast): check it over a wide range."""
+    x = np.linspace(-90, 10, 4001).astype(np.float32).reshape(1, -1)
+    ref = np.exp(x.astype(np.float64) - x.max())
+    ref /= ref.sum()
+    got = GF.softmax(gg.tensor(x), 1).numpy()
+    np.testing.assert_allclose(got, ref, rtol=2e-6, atol=1e-30)
+    lref = x.astype(np.float64) - x.max() - np.log(np.exp(x.astype(np.float64) - x.max()).sum())
+    np.testing.assert_allclose(GF.log_softmax(gg.tensor(x), 1).numpy(), lref, rtol=1e-6, atol=1e-5)
+    special = np.array([[1.0, np.nan, 2.0], [np.nan] * 3, [0.0, -np.inf, 1.0]], dtype=np.float32)
+    for f, tf in ((GF.softmax, TF.softmax), (GF.log_softmax, TF.log_softmax)):
+        np.testing.assert_array_equal(np.isnan(f(gg.tensor(special), 1).numpy()),
+                                      np.isnan(tf(torch.tensor(special), 1).numpy()))
+    np.testing.assert_allclose(GF.softmax(gg.tensor(special[2:]), 1).numpy(),
+                               TF.softmax(torch.tensor(special[2:]), 1).numpy(), rtol=1e-6)

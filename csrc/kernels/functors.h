@@ -3,6 +3,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #ifdef __CUDACC__
@@ -109,52 +110,84 @@ struct SoftplusNeg {
 // Per-lane bodies: a "lane" is the n values along the reduced dim, `s` elements apart.
 namespace gg::fn {
 
-// softmax / log_softmax of one lane: max, then exp and sum, then scale (or shift by the lse).
-template <class T>
-GG_HOST_DEVICE void softmax_lane(const T* x, T* y, int64_t n, int64_t s, bool log) {
-  T m = -INFINITY;
-  for (int64_t i = 0; i < n; ++i) {
-    T v = x[i * s];
-    m = (v > m || v != v) ? v : m;
-  }
+// exp that the compiler vectorizes (no libm call; needs -fno-trapping-math to if-convert): Cephes'
+// expf polynomial, within 1e-7 relative; 0 below -87 (and for -inf), nan through, saturating at
+// exp(88) above (softmax only takes it of values <= 0). Doubles keep std::exp.
+GG_HOST_DEVICE inline float exp_fast(float x) {
+  float xc = x < -87.0f ? -87.0f : x;
+  xc = xc > 88.0f ? 88.0f : xc;
+  const float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float y = p * r * r + r + 1.0f;
+  const int32_t bits = (int32_t(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return y * scale * float(x >= -87.0f);  // (a nan x stays nan: nan * 0)
+}
+GG_HOST_DEVICE inline double exp_fast(double x) { return std::exp(x); }
+
+// Reductions over a contiguous lane in kLanes interleaved partial results (a fixed order, so
+// deterministic), which the compiler turns into SIMD registers.
+constexpr int kLanes = 16;
+
+// softmax / log_softmax of one contiguous lane: max, then exp and sum, then scale (or shift).
+template <class T, bool log>
+GG_HOST_DEVICE void softmax_lane(const T* x, T* y, int64_t n) {
+  T mv[kLanes], sv[kLanes];
+  for (int j = 0; j < kLanes; ++j) { mv[j] = -INFINITY; sv[j] = 0; }
+  const int64_t nb = n - n % kLanes;
+  // The max skips nans: a nan still makes exp(x - m), the sum and so the whole lane nan, as in PyTorch.
+  for (int64_t i = 0; i < nb; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) mv[j] = x[i + j] > mv[j] ? x[i + j] : mv[j];
+  for (int64_t i = nb; i < n; ++i) mv[0] = x[i] > mv[0] ? x[i] : mv[0];
+  T m = mv[0];
+  for (int j = 1; j < kLanes; ++j) m = mv[j] > m ? mv[j] : m;
   if (m == -INFINITY) m = 0;  // all -inf: exp(-inf - 0) = 0, giving the nan PyTorch gives
+  // exp into y (a plain loop, vectorized), then its sum in kLanes partial sums.
+  for (int64_t i = 0; i < n; ++i) y[i] = exp_fast(x[i] - m);
+  for (int64_t i = 0; i < nb; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) sv[j] += y[i + j];
+  for (int64_t i = nb; i < n; ++i) sv[0] += y[i];
   T sum = 0;
-  if (log) {
-    for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i * s] - m);
+  for (int j = 0; j < kLanes; ++j) sum += sv[j];
+  if constexpr (log) {
     const T ls = std::log(sum);  // (x - m) - log(sum): never forms m + log(sum), which rounds at |m|'s scale
-    for (int64_t i = 0; i < n; ++i) y[i * s] = (x[i * s] - m) - ls;
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - ls;
   } else {
-    for (int64_t i = 0; i < n; ++i) {
-      T e = std::exp(x[i * s] - m);
-      y[i * s] = e;
-      sum += e;
-    }
     const T inv = T(1) / sum;
-    for (int64_t i = 0; i < n; ++i) y[i * s] *= inv;
+    for (int64_t i = 0; i < n; ++i) y[i] *= inv;
   }
 }
 
-// Gradient of softmax from its output y: y (g - sum(g y)).
-template <class T>
-GG_HOST_DEVICE void softmax_backward_lane(const T* g, const T* y, T* out, int64_t n, int64_t s) {
-  T dot = 0;
-  for (int64_t i = 0; i < n; ++i) dot += g[i * s] * y[i * s];
-  for (int64_t i = 0; i < n; ++i) out[i * s] = y[i * s] * (g[i * s] - dot);
-}
-
-// Gradient of log_softmax from its output y: g - exp(y) sum(g).
-template <class T>
-GG_HOST_DEVICE void log_softmax_backward_lane(const T* g, const T* y, T* out, int64_t n, int64_t s) {
-  T sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += g[i * s];
-  for (int64_t i = 0; i < n; ++i) out[i * s] = g[i * s] - std::exp(y[i * s]) * sum;
+// Gradient of softmax from its output y: y (g - sum(g y)); of log_softmax: g - exp(y) sum(g).
+template <class T, bool log>
+GG_HOST_DEVICE void softmax_backward_lane(const T* g, const T* y, T* out, int64_t n) {
+  T av[kLanes];
+  for (int j = 0; j < kLanes; ++j) av[j] = 0;
+  const int64_t nb = n - n % kLanes;
+  for (int64_t i = 0; i < nb; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) av[j] += log ? g[i + j] : g[i + j] * y[i + j];
+  for (int64_t i = nb; i < n; ++i) av[0] += log ? g[i] : g[i] * y[i];
+  T acc = 0;
+  for (int j = 0; j < kLanes; ++j) acc += av[j];
+  if constexpr (log)
+    for (int64_t i = 0; i < n; ++i) out[i] = g[i] - exp_fast(y[i]) * acc;
+  else
+    for (int64_t i = 0; i < n; ++i) out[i] = y[i] * (g[i] - acc);
 }
 
 // The same three bodies over a block of w <= kSoftmaxBlock adjacent lanes (a reduced dim that is not
 // innermost): each pass sweeps rows of w contiguous values, so memory is read in order.
 constexpr int64_t kSoftmaxBlock = 64;
-template <class T>
-GG_HOST_DEVICE void softmax_cols(const T* x, T* y, int64_t n, int64_t s, int64_t w, bool log) {
+template <class T, bool log>
+GG_HOST_DEVICE void softmax_cols(const T* x, T* y, int64_t n, int64_t s, int64_t w) {
   T m[kSoftmaxBlock], sum[kSoftmaxBlock];
   for (int64_t j = 0; j < w; ++j) { m[j] = -INFINITY; sum[j] = 0; }
   for (int64_t i = 0; i < n; ++i)
@@ -165,8 +198,8 @@ GG_HOST_DEVICE void softmax_cols(const T* x, T* y, int64_t n, int64_t s, int64_t
   for (int64_t j = 0; j < w; ++j) m[j] = m[j] == -INFINITY ? T(0) : m[j];
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < w; ++j) {
-      T e = std::exp(x[i * s + j] - m[j]);
-      if (!log) y[i * s + j] = e;
+      T e = exp_fast(x[i * s + j] - m[j]);
+      if constexpr (!log) y[i * s + j] = e;
       sum[j] += e;
     }
   for (int64_t j = 0; j < w; ++j) sum[j] = log ? std::log(sum[j]) : T(1) / sum[j];
@@ -174,8 +207,8 @@ GG_HOST_DEVICE void softmax_cols(const T* x, T* y, int64_t n, int64_t s, int64_t
     for (int64_t j = 0; j < w; ++j)
       y[i * s + j] = log ? (x[i * s + j] - m[j]) - sum[j] : y[i * s + j] * sum[j];
 }
-template <class T>
-GG_HOST_DEVICE void softmax_backward_cols(const T* g, const T* y, T* out, int64_t n, int64_t s, int64_t w, bool log) {
+template <class T, bool log>
+GG_HOST_DEVICE void softmax_backward_cols(const T* g, const T* y, T* out, int64_t n, int64_t s, int64_t w) {
   T acc[kSoftmaxBlock];
   for (int64_t j = 0; j < w; ++j) acc[j] = 0;
   for (int64_t i = 0; i < n; ++i)
@@ -183,7 +216,7 @@ GG_HOST_DEVICE void softmax_backward_cols(const T* g, const T* y, T* out, int64_
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < w; ++j) {
       const int64_t k = i * s + j;
-      out[k] = log ? g[k] - std::exp(y[k]) * acc[j] : y[k] * (g[k] - acc[j]);
+      out[k] = log ? g[k] - exp_fast(y[k]) * acc[j] : y[k] * (g[k] - acc[j]);
     }
 }
 

@@ -66,10 +66,15 @@ Tensor softmax_forward(const Tensor& x, int64_t dim, bool log, const char* op) {
     using T = typename decltype(tag)::type;
     const T* px = xc->data<T>();
     T* py = out->data<T>();
-    if (l.inner == 1)
-      for_lanes(l, [&](int64_t off, int64_t, int64_t) { fn::softmax_lane<T>(px + off, py + off, l.n, 1, log); });
-    else
-      for_lanes(l, [&](int64_t off, int64_t s, int64_t w) { fn::softmax_cols<T>(px + off, py + off, l.n, s, w, log); });
+    auto run = [&](auto log_tag) {
+      constexpr bool kLog = decltype(log_tag)::value;
+      if (l.inner == 1)
+        for_lanes(l, [&](int64_t off, int64_t, int64_t) { fn::softmax_lane<T, kLog>(px + off, py + off, l.n); });
+      else
+        for_lanes(l, [&](int64_t off, int64_t s, int64_t w) { fn::softmax_cols<T, kLog>(px + off, py + off, l.n, s, w); });
+    };
+    if (log) run(std::true_type{});
+    else run(std::false_type{});
   });
   return out;
 }
@@ -86,11 +91,15 @@ Tensor softmax_backward_kernel(const Tensor& g, const Tensor& y, int64_t dim, bo
     using T = typename decltype(tag)::type;
     const T *pg = gc->data<T>(), *py = yc->data<T>();
     T* po = out->data<T>();
-    for_lanes(l, [&](int64_t off, int64_t s, int64_t w) {
-      if (l.inner > 1) fn::softmax_backward_cols<T>(pg + off, py + off, po + off, l.n, s, w, log);
-      else if (log) fn::log_softmax_backward_lane<T>(pg + off, py + off, po + off, l.n, 1);
-      else fn::softmax_backward_lane<T>(pg + off, py + off, po + off, l.n, 1);
-    });
+    auto run = [&](auto log_tag) {
+      constexpr bool kLog = decltype(log_tag)::value;
+      for_lanes(l, [&](int64_t off, int64_t s, int64_t w) {
+        if (l.inner > 1) fn::softmax_backward_cols<T, kLog>(pg + off, py + off, po + off, l.n, s, w);
+        else fn::softmax_backward_lane<T, kLog>(pg + off, py + off, po + off, l.n);
+      });
+    };
+    if (log) run(std::true_type{});
+    else run(std::false_type{});
   });
   return out;
 }
