@@ -395,8 +395,15 @@ Tensor layer_norm(const Tensor& x, const DimVec& normalized_shape, const Tensor&
   if (!ok) {
     std::string s = "[*";
     for (int64_t v : normalized_shape) s += ", " + std::to_string(v);
-    fail(ErrorKind::Runtime, "Given normalized_shape=", shape_str(normalized_shape), ", expected input with shape ",
-         s, "], but got input of size", shape_str(x->sizes));
+    auto brackets = [](const DimVec& v) {  // PyTorch prints these shapes as lists: [3, 5]
+      std::string t = shape_str(v);
+      if (t.size() > 2 && t[t.size() - 2] == ',') t.erase(t.size() - 2, 1);  // (4,) -> [4]
+      t.front() = '[';
+      t.back() = ']';
+      return t;
+    };
+    fail(ErrorKind::Runtime, "Given normalized_shape=", brackets(normalized_shape), ", expected input with shape ",
+         s, "], but got input of size", brackets(x->sizes), " [layer_norm]");
   }
   for (const Tensor* p : {&weight, &bias})
     if (*p) {
