@@ -222,4 +222,28 @@ struct AdagradOptions {
 };
 void adagrad_update(const Tensor& param, const Tensor& grad, const Tensor& sum, double step, const AdagradOptions& o);
 
+// ---- nn family (ops/nn.cpp): softmax, nll_loss, one_hot, norms, embedding, losses ----
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+Tensor softmax_backward_data(const Tensor& grad, const Tensor& output, int64_t dim);
+Tensor log_softmax_backward_data(const Tensor& grad, const Tensor& output, int64_t dim);
+// input (C), (N, C) or (N, C, d1, ...); target int64 of the input's shape without C.
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction,
+                int64_t ignore_index);
+Tensor nll_loss_backward(const Tensor& grad, const Tensor& input, const Tensor& target, const Tensor& weight,
+                         Reduction reduction, int64_t ignore_index, double total_weight);
+Tensor one_hot(const Tensor& t, int64_t num_classes);
+Tensor layer_norm(const Tensor& x, const DimVec& normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps);
+// Updates running_mean / running_var in place when training (and they are given).
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, double momentum, double eps);
+Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps);
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx);
+Tensor embedding_dense_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
+                                int64_t padding_idx);
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta);
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta);
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction);
+
 }  // namespace gg

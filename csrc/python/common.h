@@ -72,6 +72,7 @@ PyObject* raise_current_exception();
 py::object node_to_python(const std::shared_ptr<autograd::Node>& n);
 void bind_tensor(py::module_& m);
 void bind_reduce(py::module_& m);
+void bind_nn(py::module_& m);
 void bind_autograd(py::module_& m);
 void bind_interop(py::module_& m);
 void bind_optim(py::module_& m);

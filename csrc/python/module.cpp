@@ -185,4 +185,5 @@ PYBIND11_MODULE(_C, m) {
   bind_reduce(m);
   bind_index(m);
   bind_elementwise(m);
+  bind_nn(m);
 }

@@ -26,7 +26,7 @@ for _name in ["neg", "abs", "sign", "exp", "log", "sqrt", "reciprocal", "sin", "
               "sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "max", "min", "matmul", "mm", "bmm", "mv",
               "dot", "addmm", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "reshape", "transpose", "t",
               "permute", "squeeze", "unsqueeze", "flatten", "narrow", "select", "clone", "detach", "square",
-              "numel"]:
+              "numel", "softmax", "log_softmax"]:
     globals()[_name] = _method(_name)
 
 negative = neg

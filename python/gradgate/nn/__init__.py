@@ -2,6 +2,8 @@
 from .parameter import Parameter  # noqa: F401
 from .modules import (  # noqa: F401
     Module, Linear, Sequential, ModuleList, Identity, ReLU, Sigmoid, Tanh, Flatten, MSELoss, BCEWithLogitsLoss,
+    CrossEntropyLoss, NLLLoss, BCELoss, L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, Softmax, LogSoftmax,
+    CosineSimilarity, Dropout, LayerNorm, Embedding, BatchNorm1d, BatchNorm2d, GroupNorm,
 )
 from .modules import LeakyReLU, ELU, GELU, SiLU, Softplus, Hardtanh  # noqa: F401  (elementwise family)
 from . import functional, init  # noqa: F401

@@ -68,3 +68,239 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, _reduction(reduction))
+
+
+# ================================================================ nn family (csrc/ops/nn.cpp)
+import math as _math
+import warnings as _warnings
+
+Tensor = _C.Tensor
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def _softmax_dim(name, ndim):
+    _warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
+                   "an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim())
+    return input.softmax(dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim())
+    return input.log_softmax(dim, dtype)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _C._nll_loss(input, target, weight, _reduction(reduction), ignore_index)
+
+
+def one_hot(tensor, num_classes=-1):
+    return _C._one_hot(tensor, num_classes)
+
+
+def _class_weight_view(weight, input):
+    # weight (C,) broadcast along the class dim (1, or 0 for an unbatched input).
+    return weight if input.dim() == 1 else weight.view(weight.shape[0], *([1] * (input.dim() - 2)))
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    red = _reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    n_classes = input.shape[class_dim]
+    logp = input.log_softmax(class_dim)
+    if target.dtype.is_floating_point:  # class probabilities
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"Expected target size {tuple(input.shape)}, got {tuple(target.shape)} "
+                               "[cross_entropy with class probabilities]")
+        if label_smoothing > 0.0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        if weight is not None:
+            logp = logp * _class_weight_view(weight, input)
+        prod = logp * target
+        if red == 1:
+            n = input.numel() // n_classes if n_classes else 0
+            return -prod.sum() / n if n else -prod.sum() * float("nan")
+        if red == 2:
+            return -prod.sum()
+        return -prod.sum(class_dim)
+    nll = _C._nll_loss(logp, target, weight, red, ignore_index)
+    if label_smoothing <= 0.0:
+        return nll
+    keep = (target != ignore_index).to(input.dtype)
+    if weight is not None:
+        smooth = -(logp * _class_weight_view(weight, input)).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    smooth = smooth * keep
+    if red == 1:
+        if weight is not None:
+            safe = target * (target != ignore_index).long()
+            denom = (one_hot(safe, n_classes).to(input.dtype) * weight).sum(-1) * keep
+            ret = smooth.sum() / denom.sum()
+        else:
+            ret = smooth.sum() / keep.sum()
+    elif red == 2:
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if p == 1.0:
+        noise = input.detach() * 0
+    else:
+        noise = (_C._rand(tuple(input.shape), input.dtype) < (1.0 - p)).to(input.dtype) / (1.0 - p)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    return _C._layer_norm(input, tuple(normalized_shape), weight, bias, eps)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training:
+        size = tuple(input.shape)
+        n = 1
+        for i, s in enumerate(size):
+            if i != 1:
+                n *= s
+        if n == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    return _C._batch_norm(input, running_mean, running_var, weight, bias, training,
+                          0.0 if momentum is None else momentum, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    return _C._group_norm(input, num_groups, weight, bias, eps)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < weight.shape[0], "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -weight.shape[0], "Padding_idx must be within num_embeddings"
+            padding_idx = weight.shape[0] + padding_idx
+    else:
+        padding_idx = -1
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported by gradgate")
+    return _C._embedding(weight, input, padding_idx)
+
+
+def _reduce(loss, reduction):
+    red = _reduction(reduction)
+    return loss.mean() if red == 1 else loss.sum() if red == 2 else loss
+
+
+def _warn_size(input, target):
+    if tuple(input.shape) != tuple(target.shape):
+        _warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                       "same size.", stacklevel=3)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _warn_size(input, target)
+    loss = (input - target).abs()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _warn_size(input, target)
+    if beta == 0.0:
+        return l1_loss(input, target, reduction=reduction)
+    return _C._smooth_l1_loss(input, target, _reduction(reduction), beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _warn_size(input, target)
+    if weight is None:
+        return _C._huber_loss(input, target, _reduction(reduction), delta)
+    return _reduce(_C._huber_loss(input, target, 0, delta) * weight, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _C._binary_cross_entropy(input, target, weight, _reduction(reduction))
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean":
+        _warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                       stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(target, target): 0 where target == 0
+        zero = (target == 0).to(target.dtype)
+        loss = target * (target + zero).log() - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.dim() != 0 else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    # PyTorch: each input over its norm clamped below at eps, then the sum of products (SumBackward1).
+    if tuple(x1.shape) != tuple(x2.shape):
+        x1, x2 = _broadcast_pair(x1, x2)
+    n1 = _clamp_min((x1 * x1).sum(dim, keepdim=True).sqrt(), eps)
+    n2 = _clamp_min((x2 * x2).sum(dim, keepdim=True).sqrt(), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def _broadcast_pair(a, b):
+    shape = _broadcast_shape(tuple(a.shape), tuple(b.shape))
+    return a.expand(*shape), b.expand(*shape)
+
+
+def _broadcast_shape(a, b):
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for x, y in zip(a, b):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+                               "dimension [cosine_similarity]")
+        out.append(max(x, y))
+    return tuple(out)
+
+
+def _clamp_min(t, v):
+    from .. import full
+    return t.maximum(full((), v, dtype=t.dtype))
