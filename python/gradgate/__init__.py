@@ -24,10 +24,10 @@ from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inferenc
 from ._factories import (  # noqa: E402,F401
     tensor, as_tensor, from_numpy, from_dlpack, zeros, ones, full, empty, arange, linspace, eye, rand, randn,
     randint, randperm, zeros_like, ones_like, full_like, empty_like, rand_like, randn_like, scalar_tensor,
-    get_rng_state, set_rng_state, seed,
+    get_rng_state, set_rng_state, seed, Generator,
 )
 from ._functions import *  # noqa: E402,F401,F403
-from . import autograd, cuda, backends, nn, optim  # noqa: E402,F401
+from . import autograd, accelerator, cuda, backends, nn, optim, utils  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from ._C import return_types  # noqa: E402,F401

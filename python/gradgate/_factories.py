@@ -141,12 +141,43 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(_C._from_numpy(arr), requires_grad, device)
 
 
+class Generator:
+    """An independent random stream (torch.Generator): seeded on its own, used where a
+    generator= argument is given (rand, randn, randperm, DataLoader shuffling, random_split)."""
+
+    def __init__(self, device="cpu"):
+        self._seed = 67280421310721
+        self._rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def seed(self):
+        return self.manual_seed(np.random.SeedSequence().entropy % (2 ** 63)).initial_seed()
+
+    def _randperm(self, n):
+        return self._rng.permutation(n).tolist()
+
+    def _draw(self, kind, shape, dtype):
+        arr = self._rng.random(shape) if kind == "uniform" else self._rng.standard_normal(shape)
+        return _C._from_numpy(np.ascontiguousarray(arr.astype(_dtypes.to_numpy_dtype(dtype))))
+
+
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    return _finish(_C._rand(_shape(size), dtype or _dtypes.get_default_dtype()), requires_grad, device)
+    dtype = dtype or _dtypes.get_default_dtype()
+    t = generator._draw("uniform", _shape(size), dtype) if generator is not None else _C._rand(_shape(size), dtype)
+    return _finish(t, requires_grad, device)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    return _finish(_C._randn(_shape(size), dtype or _dtypes.get_default_dtype()), requires_grad, device)
+    dtype = dtype or _dtypes.get_default_dtype()
+    t = generator._draw("normal", _shape(size), dtype) if generator is not None else _C._randn(_shape(size), dtype)
+    return _finish(t, requires_grad, device)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
@@ -158,7 +189,7 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
 
 
 def randperm(n, dtype=None, device=None, requires_grad=False, generator=None):
-    t = _C._randperm(n)
+    t = tensor(generator._randperm(n), dtype=_dtypes.int64) if generator is not None else _C._randperm(n)
     return _finish(t if dtype in (None, _dtypes.int64) else t.to(dtype), requires_grad, device)
 
 

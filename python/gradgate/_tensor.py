@@ -128,6 +128,20 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
     return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
+def _type(self, dtype=None, non_blocking=False):
+    """t.type() is the legacy type name ('torch.FloatTensor'); t.type(dtype) casts."""
+    if dtype is None:
+        return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "int64": "torch.LongTensor",
+                "int32": "torch.IntTensor", "bool": "torch.BoolTensor"}[str(self.dtype).split(".")[1]]
+    if isinstance(dtype, str):
+        names = {"torch.FloatTensor": _dtypes.float32, "torch.DoubleTensor": _dtypes.float64,
+                 "torch.LongTensor": _dtypes.int64, "torch.IntTensor": _dtypes.int32, "torch.BoolTensor": _dtypes.bool_}
+        if dtype not in names:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = names[dtype]
+    return self.to(dtype)
+
+
 def _type_as(self, other):
     return self.to(other.dtype)
 
@@ -176,6 +190,7 @@ _methods = {
     "min": _min,
     "tolist": _tolist,
     "type_as": _type_as,
+    "type": _type,
     "new_tensor": _new_tensor,
     "new_zeros": _new_factory("zeros"),
     "new_ones": _new_factory("ones"),

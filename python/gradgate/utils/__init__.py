@@ -1,0 +1,2 @@
+"""gradgate.utils: data loading."""
+from . import data  # noqa: F401
