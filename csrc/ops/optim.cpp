@@ -19,6 +19,15 @@ void check_state(const Tensor& param, const Tensor& t, const char* what, const c
            tensor_type_str(param));
 }
 
+// The gradient as the update reads it: same shape, device and dtype as the parameter.
+Tensor checked_grad(const Tensor& param, const Tensor& grad, const char* op) {
+  GG_CHECK(param->sizes == grad->sizes, "[", op, "] gradient of shape ", shape_str(grad->sizes),
+           " does not match its parameter of shape ", shape_str(param->sizes));
+  GG_CHECK(is_floating(param->dtype), "[", op, "] parameters must be floating point, got ", dtype_name(param->dtype));
+  check_same_device(param, grad, op);
+  return cast_raw(grad, param->dtype);
+}
+
 // Parameters are updated in place; a non-contiguous one is updated through a copy.
 template <typename Body>
 void update_contiguous(const Tensor& param, Body body) {
@@ -35,11 +44,7 @@ void update_contiguous(const Tensor& param, Body body) {
 }  // namespace
 
 Tensor sgd_update(const Tensor& param, const Tensor& grad_in, const Tensor& buffer, const SgdOptions& o) {
-  GG_CHECK(param->sizes == grad_in->sizes, "[sgd] gradient of shape ", shape_str(grad_in->sizes),
-           " does not match its parameter of shape ", shape_str(param->sizes));
-  GG_CHECK(is_floating(param->dtype), "[sgd] parameters must be floating point, got ", dtype_name(param->dtype));
-  check_same_device(param, grad_in, "sgd");
-  Tensor grad = cast_raw(grad_in, param->dtype);
+  Tensor grad = checked_grad(param, grad_in, "sgd");
   check_state(param, buffer, "momentum_buffer", "sgd");
   const bool first = o.momentum != 0 && !buffer;
   Tensor buf = buffer;
@@ -66,11 +71,7 @@ Tensor sgd_update(const Tensor& param, const Tensor& grad_in, const Tensor& buff
 
 void adam_update(const Tensor& param, const Tensor& grad_in, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const Tensor& max_exp_avg_sq, double step, const AdamOptions& o) {
-  GG_CHECK(param->sizes == grad_in->sizes, "[adam] gradient of shape ", shape_str(grad_in->sizes),
-           " does not match its parameter of shape ", shape_str(param->sizes));
-  GG_CHECK(is_floating(param->dtype), "[adam] parameters must be floating point, got ", dtype_name(param->dtype));
-  check_same_device(param, grad_in, "adam");
-  Tensor grad = cast_raw(grad_in, param->dtype);
+  Tensor grad = checked_grad(param, grad_in, "adam");
   check_state(param, exp_avg, "exp_avg", "adam");
   check_state(param, exp_avg_sq, "exp_avg_sq", "adam");
   check_state(param, max_exp_avg_sq, "max_exp_avg_sq", "adam");
@@ -102,11 +103,7 @@ void adam_update(const Tensor& param, const Tensor& grad_in, const Tensor& exp_a
 
 void rmsprop_update(const Tensor& param, const Tensor& grad_in, const Tensor& square_avg, const Tensor& grad_avg,
                     const Tensor& buffer, const RmspropOptions& o) {
-  GG_CHECK(param->sizes == grad_in->sizes, "[rmsprop] gradient of shape ", shape_str(grad_in->sizes),
-           " does not match its parameter of shape ", shape_str(param->sizes));
-  GG_CHECK(is_floating(param->dtype), "[rmsprop] parameters must be floating point, got ", dtype_name(param->dtype));
-  check_same_device(param, grad_in, "rmsprop");
-  Tensor grad = cast_raw(grad_in, param->dtype);
+  Tensor grad = checked_grad(param, grad_in, "rmsprop");
   check_state(param, square_avg, "square_avg", "rmsprop");
   check_state(param, grad_avg, "grad_avg", "rmsprop");
   check_state(param, buffer, "momentum_buffer", "rmsprop");
@@ -131,11 +128,7 @@ void rmsprop_update(const Tensor& param, const Tensor& grad_in, const Tensor& sq
 
 void adagrad_update(const Tensor& param, const Tensor& grad_in, const Tensor& sum, double step,
                     const AdagradOptions& o) {
-  GG_CHECK(param->sizes == grad_in->sizes, "[adagrad] gradient of shape ", shape_str(grad_in->sizes),
-           " does not match its parameter of shape ", shape_str(param->sizes));
-  GG_CHECK(is_floating(param->dtype), "[adagrad] parameters must be floating point, got ", dtype_name(param->dtype));
-  check_same_device(param, grad_in, "adagrad");
-  Tensor grad = cast_raw(grad_in, param->dtype);
+  Tensor grad = checked_grad(param, grad_in, "adagrad");
   check_state(param, sum, "sum", "adagrad");
   GG_CHECK((bool)sum, "[adagrad] missing optimizer state");
   const double clr = o.lr / (1 + (step - 1) * o.lr_decay);
