@@ -1,0 +1,147 @@
+"""Big-op throughput: gradgate beside PyTorch (and NumPy where it has the op) in the same run.
+
+Workloads:
+  a*b+c      16M float32 elementwise, end to end (fresh outputs), in GB/s of operands moved,
+             beside NumPy and beside a plain copy of the same bytes (np.copyto into a warm
+             buffer: the machine's copy bandwidth as this process sees it)
+  matmul     256^3 and 1024^3 float32, forward and forward+backward, in GFLOP/s
+  log_softmax  (4096, 1024) float32, log_softmax(dim=1).sum() forward+backward, in ms
+  conv-net   a LeNet-sized CNN training step (batch 64, 1x28x28), when gradgate has conv2d
+
+    python benchmarks/bench_kernels.py [--quick]
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+try:
+    import gradgate
+except ImportError:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+    import gradgate
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+THREADS = 2
+
+
+def median_time(fn, repeats, warmup=2):
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
+def libs():
+    out = [("gradgate", gradgate)]
+    if torch is not None:
+        out.append(("torch", torch))
+    return out
+
+
+def bench_axpy(repeats):
+    n = 16 * 1024 * 1024
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.standard_normal(n, dtype=np.float32) for _ in range(3))
+    moved = 4 * n * 4  # three inputs read, one output written
+    rows = []
+    for name, lib in libs():
+        ta, tb, tc = (lib.from_numpy(x.copy()) for x in (a, b, c))
+        t = median_time(lambda: ta * tb + tc, repeats)
+        rows.append((f"a*b+c 16M, {name}", moved / t / 1e9, "GB/s"))
+    t = median_time(lambda: a * b + c, repeats)
+    rows.append(("a*b+c 16M, numpy", moved / t / 1e9, "GB/s"))
+    dst = np.empty_like(a)
+    t = median_time(lambda: np.copyto(dst, a), repeats)
+    rows.append(("copy 16M (warm buffer), numpy", 2 * 4 * n / t / 1e9, "GB/s"))
+    return rows
+
+
+def bench_matmul(repeats):
+    rows = []
+    for n in (256, 1024):
+        rng = np.random.default_rng(0)
+        a, b = rng.standard_normal((n, n), dtype=np.float32), rng.standard_normal((n, n), dtype=np.float32)
+        flops = 2 * n ** 3
+        reps = repeats * (8 if n == 256 else 1)
+        for name, lib in libs():
+            ta, tb = lib.from_numpy(a.copy()), lib.from_numpy(b.copy())
+            t = median_time(lambda: ta @ tb, reps)
+            rows.append((f"matmul {n}^3 fwd, {name}", flops / t / 1e9, "GFLOP/s"))
+            wa, wb = ta.clone().requires_grad_(True), tb.clone().requires_grad_(True)
+
+            def fwd_bwd():
+                wa.grad = wb.grad = None
+                (wa @ wb).sum().backward()
+            t = median_time(fwd_bwd, reps)
+            rows.append((f"matmul {n}^3 fwd+bwd, {name}", 3 * flops / t / 1e9, "GFLOP/s"))
+        t = median_time(lambda: a @ b, reps)
+        rows.append((f"matmul {n}^3 fwd, numpy", flops / t / 1e9, "GFLOP/s"))
+    return rows
+
+
+def bench_log_softmax(repeats):
+    x = np.random.default_rng(0).standard_normal((4096, 1024), dtype=np.float32)
+    rows = []
+    for name, lib in libs():
+        t = lib.from_numpy(x.copy()).requires_grad_(True)
+
+        def step():
+            t.grad = None
+            lib.nn.functional.log_softmax(t, dim=1).sum().backward()
+        rows.append((f"log_softmax (4096, 1024) fwd+bwd, {name}", median_time(step, repeats) * 1e3, "ms"))
+    return rows
+
+
+def bench_convnet(repeats):
+    if not hasattr(gradgate.nn.functional, "conv2d"):
+        return [("conv-net step: gradgate has no conv2d yet", float("nan"), "")]
+    rows = []
+    x = np.random.default_rng(0).standard_normal((64, 1, 28, 28), dtype=np.float32)
+    y = np.random.default_rng(1).integers(0, 10, 64)
+    for name, lib in libs():
+        nn = lib.nn
+        lib.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84),
+                              nn.ReLU(), nn.Linear(84, 10))
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+        tx, ty = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
+
+        def step():
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(tx), ty).backward()
+            opt.step()
+        rows.append((f"LeNet step batch 64 (Adam), {name}", median_time(step, repeats) * 1e3, "ms"))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    repeats = 3 if args.quick else 9
+    gradgate.set_num_threads(THREADS)
+    if torch is not None:
+        torch.set_num_threads(THREADS)
+    rows = bench_axpy(repeats) + bench_matmul(repeats) + bench_log_softmax(repeats) + bench_convnet(repeats)
+    print(f"gradgate {gradgate.__version__}, " + (f"PyTorch {torch.__version__}, " if torch else "")
+          + f"NumPy {np.__version__}, {THREADS} threads, median of {repeats}\n")
+    print("| workload | value | unit |\n|---|---:|---|")
+    for name, value, unit in rows:
+        print(f"| {name} | {value:.3g} | {unit} |")
+
+
+if __name__ == "__main__":
+    main()
