@@ -304,3 +304,107 @@ def _broadcast_shape(a, b):
 def _clamp_min(t, v):
     from .. import full
     return t.maximum(full((), v, dtype=t.dtype))
+
+
+# ---- linalg extras (ops-linalg): pad, scaled_dot_product_attention ----
+def pad(input, pad, mode="constant", value=None):
+    """Constant padding of the last len(pad) // 2 dims (negative pads crop), composed of
+    narrow + cat so it is differentiable; reflect / replicate / circular are not implemented."""
+    from .. import full, cat
+    if not isinstance(pad, (list, tuple)) or not all(isinstance(p, int) for p in pad):
+        raise TypeError(f"pad(): argument 'pad' must be tuple of ints, not {type(pad).__name__}")
+    if len(pad) % 2 != 0:
+        raise RuntimeError(f"Padding length must be divisible by 2 [pad: got {len(pad)} values]")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()} "
+                           f"[pad: input shape {list(input.shape)}]")
+    if mode != "constant":
+        if mode in ("reflect", "replicate", "circular"):
+            raise NotImplementedError(f"pad(): mode '{mode}' is not implemented by gradgate yet (only 'constant')")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is None:
+        value = 0.0
+    out = input
+    nd = input.dim()
+    for i in range(len(pad) // 2):
+        d = nd - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        n = out.shape[d]
+        if n + lo + hi < 0 or (n + min(lo, 0) + min(hi, 0)) < 0:
+            raise RuntimeError(f"The input size {n}, plus negative padding {lo} and {hi} resulted in a negative "
+                               f"output size, which is invalid. Check dimension {d} of your input. "
+                               f"[pad: input shape {list(input.shape)}, pad {list(pad)}]")
+        if lo < 0 or hi < 0:
+            start = -lo if lo < 0 else 0
+            stop = n + hi if hi < 0 else n
+            out = out.narrow(d, start, stop - start)
+        parts = []
+        shape = list(out.shape)
+        if lo > 0:
+            shape[d] = lo
+            parts.append(full(tuple(shape), value, dtype=out.dtype))
+        parts.append(out)
+        if hi > 0:
+            shape[d] = hi
+            parts.append(full(tuple(shape), value, dtype=out.dtype))
+        if len(parts) > 1:
+            out = cat(parts, d)
+    if out is input:
+        out = input.clone()  # PyTorch's pad never returns its input
+    return out
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(q @ k^T * scale + mask) @ v, PyTorch's math reference composed of existing ops."""
+    from .. import ones, bool as _bool
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention(): enable_gqa=True is not implemented by gradgate")
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise RuntimeError(f"scaled_dot_product_attention: expected query, key and value to be at least 2-D, got "
+                           f"shapes {list(query.shape)}, {list(key.shape)}, {list(value.shape)}")
+    if query.shape[-1] != key.shape[-1]:
+        raise RuntimeError(f"scaled_dot_product_attention: query and key must have the same embedding dim, got "
+                           f"query {list(query.shape)} and key {list(key.shape)}")
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: key and value must have the same sequence length, got "
+                           f"key {list(key.shape)} and value {list(value.shape)}")
+    if query.dtype != key.dtype or query.dtype != value.dtype:
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead.")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    L, S = query.shape[-2], key.shape[-2]
+    scale_factor = 1.0 / _math.sqrt(query.shape[-1]) if scale is None else scale
+    attn = query.matmul(key.transpose(-2, -1)) * scale_factor
+    if is_causal:
+        causal = ones(L, S, dtype=_bool).tril()
+        attn = attn.masked_fill(causal.logical_not(), float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.dtype == _bool:
+            attn = attn.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            attn = attn + attn_mask
+    attn = attn.softmax(-1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, training=True)
+    return attn.matmul(value)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y = x1^T W x2 + b over the last dim, leading dims batched (einsum 'bi,oij,bj->bo')."""
+    from .. import einsum
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
+                           f"{list(input2.shape[:-1])}")
+    if weight.dim() != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): input sizes do not match weight: input1 {list(input1.shape)}, input2 "
+                           f"{list(input2.shape)}, weight {list(weight.shape)}")
+    lead = list(input1.shape[:-1])
+    x1 = input1.reshape(-1, input1.shape[-1])
+    x2 = input2.reshape(-1, input2.shape[-1])
+    y = einsum("bi,oij,bj->bo", x1, weight, x2)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(lead + [weight.shape[0]])
