@@ -114,6 +114,11 @@ EQS = [
     ("ij,kl->ijkl", [(2, 3), (4, 1)]),
     ("ijx,jy->iy", [(2, 3, 4), (3, 5)]),
     ("i,i->i", [(5,)] * 2),
+    ("ii->i", [(4, 4)]),
+    ("ii", [(4, 4)]),
+    ("bii->bi", [(2, 3, 3)]),
+    ("iij,j->i", [(3, 3, 4), (4,)]),
+    ("ij,ji->", [(3, 4), (4, 3)]),
 ]
 
 
@@ -131,8 +136,8 @@ def test_einsum_list_operands_and_gradgrad():
 
 def test_einsum_errors():
     a = gg.zeros(2, 3)
-    with pytest.raises(NotImplementedError, match=r"einsum.*diagonal.*'ii->i'"):
-        gg.einsum("ii->i", gg.zeros(3, 3))
+    with pytest.raises(RuntimeError, match=r"einsum.*subscript i has size 3.*size 2"):
+        gg.einsum("ii->i", a)
     with pytest.raises(NotImplementedError, match=r"einsum.*ellipsis"):
         gg.einsum("...ij->...ji", a)
     with pytest.raises(RuntimeError, match=r"einsum.*number of subscripts.*\(3\).*\(2\)"):
@@ -164,8 +169,10 @@ PADS = [((2, 3), (1, 2)), ((2, 3, 4), (1, 2, 0, 1)), ((2, 3, 4), (1, 1, 2, 2, 3,
 
 @pytest.mark.parametrize("shape,p", PADS)
 def test_pad_vs_torch(shape, p):
-    check(lambda a: F.pad(a, p, value=1.5), lambda a: torch.nn.functional.pad(a, p, value=1.5), [shape])
+    check(lambda a: F.pad(a, p, value=1.5), lambda a: torch.nn.functional.pad(a, p, value=1.5), [shape],
+          grad_fn="ConstantPadNdBackward0")
     check(lambda a: F.pad(a, p), lambda a: torch.nn.functional.pad(a, p), [shape])
+    check(lambda a: gg.constant_pad_nd(a, p, 2), lambda a: torch.constant_pad_nd(a, p, 2), [shape])
 
 
 def test_pad_errors_and_zero_size():
@@ -173,8 +180,14 @@ def test_pad_errors_and_zero_size():
         F.pad(gg.zeros(2, 3), (1,))
     with pytest.raises(RuntimeError, match=r"Padding length should be less than or equal to two times.*\[2, 3\]"):
         F.pad(gg.zeros(2, 3), (1, 1, 1, 1, 1, 1))
-    with pytest.raises(RuntimeError, match=r"negative output size.*pad"):
+    with pytest.raises(RuntimeError, match=r"length must be non-negative.*constant_pad_nd.*\(2, 3\)"):
         F.pad(gg.zeros(2, 3), (-2, -2))
+    with pytest.raises(RuntimeError, match=r"length must be non-negative.*constant_pad_nd"):
+        F.pad(gg.zeros(2, 3), (-4, 2))
+    with pytest.raises(RuntimeError, match=r"divisible by 2.*constant_pad_nd"):
+        gg.constant_pad_nd(gg.zeros(2, 3), (1,))
+    with pytest.raises(RuntimeError, match=r"two times the input dimension.*constant_pad_nd"):
+        gg.constant_pad_nd(gg.zeros(2, 3), (1, 1, 1, 1, 1, 1))
     with pytest.raises(NotImplementedError, match=r"reflect"):
         F.pad(gg.zeros(2, 3), (1, 1), mode="reflect")
     out = F.pad(gg.zeros(0, 3), (1, 1))
@@ -188,6 +201,16 @@ def test_pad_int_dtype():
     np.testing.assert_array_equal(F.pad(gg.tensor(a), (1, 1), value=7).numpy(),
                                   torch.nn.functional.pad(torch.tensor(a), (1, 1), value=7).numpy())
     assert F.pad(gg.tensor(a), (1, 1)).dtype == gg.int64
+    np.testing.assert_array_equal(F.pad(gg.tensor(a), (1, 1), value=1.7).numpy(),
+                                  torch.nn.functional.pad(torch.tensor(a), (1, 1), value=1.7).numpy())
+    b = np.array([True, False])
+    np.testing.assert_array_equal(F.pad(gg.tensor(b), (1, 0), value=True).numpy(),
+                                  torch.nn.functional.pad(torch.tensor(b), (1, 0), value=True).numpy())
+
+
+def test_pad_gradgrad():
+    a = gg.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    assert gg.autograd.gradgradcheck(lambda x: F.pad(x, (1, -1, 2, 0), value=3.0), (a,))
 
 
 # ---- scaled_dot_product_attention ----

@@ -194,6 +194,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);  // bi
 Tensor outer(const Tensor& self, const Tensor& vec2);  // MulBackward0, as PyTorch's composite
 Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, double beta = 1.0,
                double alpha = 1.0);
+// pad[2i], pad[2i+1]: before / after dim (ndim - 1 - i); negative values crop. ConstantPadNdBackward0.
+Tensor constant_pad_nd(const Tensor& self, const DimVec& pad, Scalar value);
 // ---- end linalg extras ----
 
 // ---- neural-network ops ----

@@ -1,5 +1,7 @@
 // Linear-algebra extras (ops-linalg family): outer and baddbmm, composed of the public ops so
 // every VJP is differentiable again (double backward works).
+#include <algorithm>
+
 #include "ops/internal.h"
 
 namespace gg {
@@ -47,6 +49,48 @@ Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, d
     node->scalar2 = alpha;
     node->save("batch1", node->needs_input_grad(2) ? batch1 : Tensor());
     node->save("batch2", node->needs_input_grad(1) ? batch2 : Tensor());
+    attach(node, out);
+  }
+  return out;
+}
+
+// F.pad's constant mode: pad[2i], pad[2i+1] pad dim (ndim - 1 - i) before / after; negative pads
+// crop. Its VJP is the same op with the pads negated (crops the gradient), as in PyTorch.
+Tensor constant_pad_nd(const Tensor& self, const DimVec& pad, Scalar value) {
+  GG_CHECK(pad.size() % 2 == 0, "Padding length must be divisible by 2 [constant_pad_nd: got ", pad.size(),
+           " values for input shape ", shape_str(self->sizes), "]");
+  const int64_t nd = self->dim(), npad = int64_t(pad.size()) / 2;
+  GG_CHECK(npad <= nd, "Padding length should be less than or equal to two times the input dimension but got "
+           "padding length ", pad.size(), " and input of dimension ", nd, " [constant_pad_nd: input shape ",
+           shape_str(self->sizes), "]");
+  DimVec out_shape = self->sizes;
+  for (int64_t i = 0; i < npad; ++i) {
+    const int64_t d = nd - 1 - i, lo = pad[2 * i], hi = pad[2 * i + 1], n = self->sizes[d];
+    GG_CHECK(n + std::min<int64_t>(lo, 0) + std::min<int64_t>(hi, 0) >= 0 && n + lo + hi >= 0,
+             "narrow(): length must be non-negative. [constant_pad_nd: the input size ", n, ", plus negative padding ",
+             lo, " and ", hi, " resulted in a negative output size at dimension ", d, "; input shape ",
+             shape_str(self->sizes), "]");
+    out_shape[d] = n + lo + hi;
+  }
+  Tensor out = empty(out_shape, self->dtype, self->device());
+  {
+    GradModeGuard no_grad(false);
+    fill_(out, value);
+    Tensor src = detach(self), dst = out;
+    for (int64_t i = 0; i < npad; ++i) {
+      const int64_t d = nd - 1 - i, lo = pad[2 * i], hi = pad[2 * i + 1], n = self->sizes[d];
+      const int64_t start = std::max<int64_t>(-lo, 0), len = n - start - std::max<int64_t>(-hi, 0);
+      src = narrow(src, d, start, len);
+      dst = narrow(dst, d, std::max<int64_t>(lo, 0), len);
+    }
+    if (src->numel() > 0) copy_into(dst, src);
+  }
+  if (auto node = make_node("ConstantPadNdBackward0", [](OpNode& n, TensorList& g) -> TensorList {
+        DimVec neg = n.shape;
+        for (auto& p : neg) p = -p;
+        return {constant_pad_nd(g[0], neg, Scalar::from_int(0))};
+      }, {&self})) {
+    node->shape = pad;
     attach(node, out);
   }
   return out;

@@ -2,8 +2,9 @@
 differentiable ops (so autograd and double backward come for free).
 
 Supported: explicit ('bij,bjk->bik') and implicit ('ij,jk') equations over any number of
-operands, summed-out letters, transposes, outer products.  Not supported (NotImplementedError):
-'...' (ellipsis) and a letter repeated inside one operand (diagonals such as 'ii->i')."""
+operands, summed-out letters, transposes, outer products, a letter repeated inside one operand
+(diagonals such as 'ii->i', taken as (t * eye).sum).  Not supported (NotImplementedError): '...'
+(ellipsis) and size-1 broadcasting of a subscript."""
 from . import _C
 
 Tensor = _C.Tensor
@@ -32,10 +33,6 @@ def _parse(equation, n_ops):
             if not c.isalpha():
                 raise RuntimeError(f"einsum(): invalid subscript given at index {eq.index(c)} in the equation "
                                    f"string, subscripts must be in [a-zA-Z]: {equation!r}")
-    for t in terms:
-        if len(set(t)) != len(t):
-            raise NotImplementedError(f"einsum(): a subscript repeated within one operand ('{t}', a diagonal) is "
-                                      f"not supported by gradgate yet: {equation!r}")
     if implicit:
         counts = {}
         for t in terms:
@@ -59,6 +56,21 @@ def _sum_out(t, sub, keep):
     if dims:
         t = t.sum(dim=tuple(dims))
         sub = "".join(c for c in sub if c in keep)
+    return t, sub
+
+
+def _diagonals(t, sub):
+    """Take the diagonal for each letter repeated within one operand ('ii' -> 'i')."""
+    from . import eye
+    while len(set(sub)) != len(sub):
+        c = next(c for c in sub if sub.count(c) > 1)
+        i = sub.index(c)
+        j = sub.index(c, i + 1)
+        n = t.shape[i]
+        shape = [1] * t.dim()
+        shape[i] = shape[j] = n
+        t = (t * eye(n, dtype=t.dtype).reshape(shape)).sum(j)
+        sub = sub[:j] + sub[j + 1:]
     return t, sub
 
 
@@ -112,10 +124,15 @@ def einsum(equation, *operands):
     dtypes = {o.dtype for o in operands}
     if len(dtypes) > 1:
         raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got {sorted(map(str, dtypes))}")
-    res, sub = operands[0], terms[0]
-    for k in range(1, len(operands)):
-        later = set("".join(terms[k + 1:])) | set(out)
-        res, sub = _contract(res, sub, operands[k], terms[k], later, size)
+    ops_, terms_ = [], []
+    for t, sub in zip(operands, terms):
+        t, sub = _diagonals(t, sub)
+        ops_.append(t)
+        terms_.append(sub)
+    res, sub = ops_[0], terms_[0]
+    for k in range(1, len(ops_)):
+        later = set("".join(terms_[k + 1:])) | set(out)
+        res, sub = _contract(res, sub, ops_[k], terms_[k], later, size)
     res, sub = _sum_out(res, sub, set(out))
     perm = [sub.index(c) for c in out]
     if perm != list(range(len(perm))):

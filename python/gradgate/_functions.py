@@ -151,3 +151,8 @@ for _name in ["var", "std", "logsumexp", "all", "any", "norm", "cumsum", "cumpro
 from ._einsum import einsum  # noqa: E402
 
 __all__.append("einsum")
+
+
+@_export
+def constant_pad_nd(input, pad, value=0):
+    return _C.constant_pad_nd(input, pad, value)

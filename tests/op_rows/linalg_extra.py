@@ -39,6 +39,8 @@ ROWS = [
     Op("einsum_transpose", lambda a: torch.einsum("ij->ji", a), lambda a: np.einsum("ij->ji", a), [(3, 4)]),
     Op("einsum_bilinear", lambda a, w, b: torch.einsum("bi,oij,bj->bo", a, w, b),
        lambda a, w, b: np.einsum("bi,oij,bj->bo", a, w, b), [(3, 4), (2, 4, 5), (3, 5)], gradgrad=True),
+    Op("einsum_diag", lambda a: torch.einsum("bii->bi", a), lambda a: np.einsum("bii->bi", a), [(2, 4, 4)],
+       gradgrad=True),
     Op("einsum_sum", lambda a: torch.einsum("ijk->j", a), lambda a: np.einsum("ijk->j", a), [(2, 3, 4)]),
     Op("pad_constant", lambda a: F.pad(a, (1, 2, 0, 1), value=0.5),
        lambda a: np.pad(a, ((0, 0), (0, 1), (1, 2)), constant_values=0.5), [(2, 3, 4)], gradgrad=True),

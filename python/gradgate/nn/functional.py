@@ -308,9 +308,8 @@ def _clamp_min(t, v):
 
 # ---- linalg extras (ops-linalg): pad, scaled_dot_product_attention ----
 def pad(input, pad, mode="constant", value=None):
-    """Constant padding of the last len(pad) // 2 dims (negative pads crop), composed of
-    narrow + cat so it is differentiable; reflect / replicate / circular are not implemented."""
-    from .. import full, cat
+    """Constant padding of the last len(pad) // 2 dims (negative pads crop): constant_pad_nd
+    (ConstantPadNdBackward0); reflect / replicate / circular are not implemented."""
     if not isinstance(pad, (list, tuple)) or not all(isinstance(p, int) for p in pad):
         raise TypeError(f"pad(): argument 'pad' must be tuple of ints, not {type(pad).__name__}")
     if len(pad) % 2 != 0:
@@ -323,36 +322,7 @@ def pad(input, pad, mode="constant", value=None):
         if mode in ("reflect", "replicate", "circular"):
             raise NotImplementedError(f"pad(): mode '{mode}' is not implemented by gradgate yet (only 'constant')")
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    if value is None:
-        value = 0.0
-    out = input
-    nd = input.dim()
-    for i in range(len(pad) // 2):
-        d = nd - 1 - i
-        lo, hi = pad[2 * i], pad[2 * i + 1]
-        n = out.shape[d]
-        if n + lo + hi < 0 or (n + min(lo, 0) + min(hi, 0)) < 0:
-            raise RuntimeError(f"The input size {n}, plus negative padding {lo} and {hi} resulted in a negative "
-                               f"output size, which is invalid. Check dimension {d} of your input. "
-                               f"[pad: input shape {list(input.shape)}, pad {list(pad)}]")
-        if lo < 0 or hi < 0:
-            start = -lo if lo < 0 else 0
-            stop = n + hi if hi < 0 else n
-            out = out.narrow(d, start, stop - start)
-        parts = []
-        shape = list(out.shape)
-        if lo > 0:
-            shape[d] = lo
-            parts.append(full(tuple(shape), value, dtype=out.dtype))
-        parts.append(out)
-        if hi > 0:
-            shape[d] = hi
-            parts.append(full(tuple(shape), value, dtype=out.dtype))
-        if len(parts) > 1:
-            out = cat(parts, d)
-    if out is input:
-        out = input.clone()  # PyTorch's pad never returns its input
-    return out
+    return _C.constant_pad_nd(input, tuple(pad), 0 if value is None else value)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
