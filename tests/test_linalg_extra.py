@@ -119,6 +119,16 @@ EQS = [
     ("bii->bi", [(2, 3, 3)]),
     ("iij,j->i", [(3, 3, 4), (4,)]),
     ("ij,ji->", [(3, 4), (4, 3)]),
+    ("...ij->...ji", [(2, 3, 4)]),
+    ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 2)]),
+    ("...ij,...jk", [(3, 4), (2, 4, 5)]),
+    ("bn...,bn...->b...", [(2, 3, 4), (2, 3, 4)]),
+    ("...->", [(2, 3)]),
+    ("i...->i", [(2, 3, 4)]),
+    ("...ii->...i", [(2, 3, 3)]),
+    ("b...d,...d", [(2, 3, 4), (4,)]),
+    ("ij,jk->ik", [(3, 1), (4, 5)]),
+    ("bhqd,bhkd->bhqk", [(2, 1, 4, 5), (2, 3, 6, 5)]),
 ]
 
 
@@ -138,8 +148,10 @@ def test_einsum_errors():
     a = gg.zeros(2, 3)
     with pytest.raises(RuntimeError, match=r"einsum.*subscript i has size 3.*size 2"):
         gg.einsum("ii->i", a)
-    with pytest.raises(NotImplementedError, match=r"einsum.*ellipsis"):
-        gg.einsum("...ij->...ji", a)
+    with pytest.raises(RuntimeError, match=r"einsum.*'\.' for operand that is not part of any ellipsis"):
+        gg.einsum("..ij->ji", a)
+    with pytest.raises(RuntimeError, match=r"einsum.*subscripts.*\(3\) is more than.*\(2\)"):
+        gg.einsum("...ijk->i", a)
     with pytest.raises(RuntimeError, match=r"einsum.*number of subscripts.*\(3\).*\(2\)"):
         gg.einsum("ijk->i", a)
     with pytest.raises(RuntimeError, match=r"einsum.*subscript j has size 4.*size 3"):

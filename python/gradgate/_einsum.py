@@ -3,8 +3,8 @@ differentiable ops (so autograd and double backward come for free).
 
 Supported: explicit ('bij,bjk->bik') and implicit ('ij,jk') equations over any number of
 operands, summed-out letters, transposes, outer products, a letter repeated inside one operand
-(diagonals such as 'ii->i', taken as (t * eye).sum).  Not supported (NotImplementedError): '...'
-(ellipsis) and size-1 broadcasting of a subscript."""
+(diagonals such as 'ii->i', taken as (t * eye).sum), '...' (broadcast, right-aligned) and
+size-1 broadcasting of a subscript, as PyTorch."""
 from . import _C
 
 Tensor = _C.Tensor
@@ -12,10 +12,35 @@ Tensor = _C.Tensor
 __all__ = ["einsum"]
 
 
-def _parse(equation, n_ops):
+def _expand_ellipsis(eq, terms, out, ndims, equation):
+    """Replace '...' by fresh letters, right-aligned across operands (the broadcast dims)."""
+    for t in terms + ([out] if out is not None else []):
+        if t.replace("...", "").count(".") or t.count("...") > 1:
+            raise RuntimeError(f"einsum(): found '.' for operand that is not part of any ellipsis: {equation!r}")
+    counts = []
+    for k, t in enumerate(terms):
+        if "..." in t:
+            n = ndims[k] - (len(t) - 3)
+            if n < 0:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(t) - 3}) is more than "
+                                   f"the number of dimensions ({ndims[k]}) for operand {k}")
+            counts.append(n)
+        else:
+            counts.append(0)
+    n_ell = max(counts)
+    pool = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in eq][:n_ell]
+    if len(pool) < n_ell:
+        raise RuntimeError(f"einsum(): too many subscripts for the ellipsis: {equation!r}")
+    ell = "".join(pool)
+    terms = [t.replace("...", ell[n_ell - n:]) if "..." in t else t for t, n in zip(terms, counts)]
+    if out is not None:
+        out = out.replace("...", ell)
+    return terms, out, ell
+
+
+def _parse(equation, ndims):
+    n_ops = len(ndims)
     eq = equation.replace(" ", "")
-    if "." in eq:
-        raise NotImplementedError(f"einsum(): ellipsis ('...') is not supported by gradgate yet: {equation!r}")
     if "->" in eq:
         lhs, out = eq.split("->", 1)
         if "->" in out:
@@ -28,6 +53,9 @@ def _parse(equation, n_ops):
         raise RuntimeError(f"einsum(): more operands were provided than specified in the equation {equation!r}"
                            if len(terms) < n_ops else
                            f"einsum(): fewer operands were provided than specified in the equation {equation!r}")
+    ell = ""
+    if "." in eq:
+        terms, out, ell = _expand_ellipsis(eq, terms, out, ndims, equation)
     for t in terms + ([out] if out is not None else []):
         for c in t:
             if not c.isalpha():
@@ -38,7 +66,8 @@ def _parse(equation, n_ops):
         for t in terms:
             for c in t:
                 counts[c] = counts.get(c, 0) + 1
-        out = "".join(sorted((c for c, k in counts.items() if k == 1), key=lambda c: (c.islower(), c)))
+        out = ell + "".join(sorted((c for c, k in counts.items() if k == 1 and c not in ell),
+                                   key=lambda c: (c.islower(), c)))
     else:
         if len(set(out)) != len(out):
             raise RuntimeError(f"einsum(): output subscript appears more than once in the output: {equation!r}")
@@ -108,14 +137,16 @@ def einsum(equation, *operands):
         if not isinstance(op, Tensor):
             raise TypeError(f"einsum(): argument 'operands' must be tuple of Tensors, but found element of type "
                             f"{type(op).__name__} at pos {i}")
-    terms, out = _parse(equation, len(operands))
+    terms, out = _parse(equation, [o.dim() for o in operands])
     size = {}
     for i, (t, sub) in enumerate(zip(operands, terms)):
         if t.dim() != len(sub):
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sub)}) does not match "
                                f"the number of dimensions ({t.dim()}) for operand {i} and no ellipsis was given")
         for c, s in zip(sub, t.shape):
-            if c in size and size[c] != s:
+            if c in size and s == 1:
+                continue  # size-1 dims broadcast
+            if c in size and size[c] != s and size[c] != 1:
                 raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original->remapped):"
                                    f" subscript {c} has size {s} for operand {i} which does not match previously "
                                    f"seen size {size[c]} (equation {equation!r}, shapes "
@@ -126,6 +157,9 @@ def einsum(equation, *operands):
         raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got {sorted(map(str, dtypes))}")
     ops_, terms_ = [], []
     for t, sub in zip(operands, terms):
+        full = [size[c] for c in sub]
+        if list(t.shape) != full:
+            t = t.expand(*full)
         t, sub = _diagonals(t, sub)
         ops_.append(t)
         terms_.append(sub)
