@@ -187,6 +187,16 @@ def test_pad_vs_torch(shape, p):
     check(lambda a: gg.constant_pad_nd(a, p, 2), lambda a: torch.constant_pad_nd(a, p, 2), [shape])
 
 
+MODE_PADS = [((2, 3), (1, 1)), ((2, 3), (2, 0)), ((1, 2, 3), (1, 1, 1, 1)), ((1, 2, 3, 4), (1, 2, 2, 1, 1, 0)),
+             ((2, 4), (-1, 2)), ((2, 5, 4), (2, 3)), ((2, 3), (0, 0))]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape,p", MODE_PADS)
+def test_pad_modes_vs_torch(mode, shape, p):
+    check(lambda a: F.pad(a, p, mode=mode), lambda a: torch.nn.functional.pad(a, p, mode=mode), [shape])
+
+
 def test_pad_errors_and_zero_size():
     with pytest.raises(RuntimeError, match=r"Padding length must be divisible by 2"):
         F.pad(gg.zeros(2, 3), (1,))
@@ -200,8 +210,15 @@ def test_pad_errors_and_zero_size():
         gg.constant_pad_nd(gg.zeros(2, 3), (1,))
     with pytest.raises(RuntimeError, match=r"two times the input dimension.*constant_pad_nd"):
         gg.constant_pad_nd(gg.zeros(2, 3), (1, 1, 1, 1, 1, 1))
-    with pytest.raises(NotImplementedError, match=r"reflect"):
-        F.pad(gg.zeros(2, 3), (1, 1), mode="reflect")
+    with pytest.raises(NotImplementedError, match=r"Padding size 2 is not supported for 1D input"):
+        F.pad(gg.zeros(3), (1, 1), mode="reflect")
+    with pytest.raises(NotImplementedError, match=r"Padding size 4 is not supported for 2D input"):
+        F.pad(gg.zeros(2, 3), (1, 1, 1, 1), mode="replicate")
+    with pytest.raises(RuntimeError, match=r"Padding size should be less than the corresponding input dimension.*"
+                       r"\(3, 1\).*\[2, 3\]"):
+        F.pad(gg.zeros(2, 3), (3, 1), mode="reflect")
+    with pytest.raises(NotImplementedError, match=r"Unrecognised padding mode"):
+        F.pad(gg.zeros(2, 3), (1, 1), mode="wrap")
     out = F.pad(gg.zeros(0, 3), (1, 1))
     assert tuple(out.shape) == tuple(torch.nn.functional.pad(torch.zeros(0, 3), (1, 1)).shape)
     np.testing.assert_array_equal(F.pad(gg.zeros(2, 0), (1, 1), value=2).numpy(),
@@ -244,6 +261,15 @@ def test_sdpa_masks_vs_torch():
         check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=gg.tensor(m_np)),
               lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=torch.tensor(m_np)),
               [(2, 3, 5), (2, 6, 5), (2, 6, 4)], atol=1e-9)
+
+
+def test_sdpa_fully_masked_row_is_zero():
+    m = np.ones((3, 6), bool)
+    m[1] = False
+    g, t = check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=gg.tensor(m)),
+                 lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=torch.tensor(m)),
+                 [(2, 3, 5), (2, 6, 5), (2, 6, 4)], atol=1e-9)
+    np.testing.assert_array_equal(g.detach().numpy()[:, 1], 0)
 
 
 def test_sdpa_dropout():

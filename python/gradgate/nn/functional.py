@@ -309,7 +309,8 @@ def _clamp_min(t, v):
 # ---- linalg extras (ops-linalg): pad, scaled_dot_product_attention ----
 def pad(input, pad, mode="constant", value=None):
     """Constant padding of the last len(pad) // 2 dims (negative pads crop): constant_pad_nd
-    (ConstantPadNdBackward0); reflect / replicate / circular are not implemented."""
+    (ConstantPadNdBackward0); reflect / replicate / circular are composites (CatBackward0), with
+    PyTorch's limits (2-3 D input for 2 pads, 3-4 D for 4, 4-5 D for 6)."""
     if not isinstance(pad, (list, tuple)) or not all(isinstance(p, int) for p in pad):
         raise TypeError(f"pad(): argument 'pad' must be tuple of ints, not {type(pad).__name__}")
     if len(pad) % 2 != 0:
@@ -318,11 +319,70 @@ def pad(input, pad, mode="constant", value=None):
         raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
                            f"padding length {len(pad)} and input of dimension {input.dim()} "
                            f"[pad: input shape {list(input.shape)}]")
-    if mode != "constant":
-        if mode in ("reflect", "replicate", "circular"):
-            raise NotImplementedError(f"pad(): mode '{mode}' is not implemented by gradgate yet (only 'constant')")
+    if mode == "constant":
+        return _C.constant_pad_nd(input, tuple(pad), 0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    return _C.constant_pad_nd(input, tuple(pad), 0 if value is None else value)
+    if value is not None and value != 0:
+        raise AssertionError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    k = len(pad) // 2
+    if not (1 <= k <= 3 and input.dim() in (k + 1, k + 2)):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    return _pad_composite(input, pad, mode)
+
+
+def _pad_composite(input, pad, mode):
+    """reflect / replicate / circular padding as narrow + flip / expand + cat (differentiable)."""
+    from .. import cat
+    out = input
+    nd = input.dim()
+    for i in range(len(pad) // 2):
+        d = nd - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        n = out.shape[d]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({lo}, {hi}) at dimension {d} of input {list(input.shape)} "
+                               f"[pad: mode '{mode}']")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError(f"Padding value causes wrapping around more than once. [pad: mode '{mode}', "
+                               f"padding ({lo}, {hi}) at dimension {d} of input {list(input.shape)}]")
+        if mode == "replicate" and n == 0 and (lo > 0 or hi > 0):
+            raise RuntimeError(f"pad: input tensor must have a non-zero size in dimension {d} for mode "
+                               f"'replicate' [input shape {list(input.shape)}]")
+        if lo < 0 or hi < 0:
+            start = max(-lo, 0)
+            out = out.narrow(d, start, n - start - max(-hi, 0))
+            n = out.shape[d]
+            lo, hi = max(lo, 0), max(hi, 0)
+        parts = []
+        if lo > 0:
+            if mode == "reflect":
+                parts.append(out.narrow(d, 1, lo).flip(d))
+            elif mode == "replicate":
+                shape = list(out.shape)
+                shape[d] = lo
+                parts.append(out.narrow(d, 0, 1).expand(*shape))
+            else:
+                parts.append(out.narrow(d, n - lo, lo))
+        parts.append(out)
+        if hi > 0:
+            if mode == "reflect":
+                parts.append(out.narrow(d, n - 1 - hi, hi).flip(d))
+            elif mode == "replicate":
+                shape = list(out.shape)
+                shape[d] = hi
+                parts.append(out.narrow(d, n - 1, 1).expand(*shape))
+            else:
+                parts.append(out.narrow(d, 0, hi))
+        if len(parts) > 1:
+            out = cat(parts, d)
+    return out.clone() if out is input else out
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
@@ -356,7 +416,15 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             attn = attn.masked_fill(attn_mask.logical_not(), float("-inf"))
         else:
             attn = attn + attn_mask
-    attn = attn.softmax(-1)
+    if is_causal or attn_mask is not None:
+        # Rows masked entirely give 0 (as PyTorch's CPU kernel), not NaN; grads there are 0 too.
+        dead = (attn == float("-inf")).all(-1, keepdim=True)
+        if dead.any().item():
+            attn = attn.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
+        else:
+            attn = attn.softmax(-1)
+    else:
+        attn = attn.softmax(-1)
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, training=True)
     return attn.matmul(value)
