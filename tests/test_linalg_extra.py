@@ -272,6 +272,16 @@ def test_sdpa_fully_masked_row_is_zero():
     np.testing.assert_array_equal(g.detach().numpy()[:, 1], 0)
 
 
+def test_sdpa_gqa_vs_torch():
+    check(_sdpa(gg, enable_gqa=True), _sdpa(torch, enable_gqa=True), [(2, 4, 3, 5), (2, 2, 6, 5), (2, 2, 6, 4)],
+          atol=1e-9)
+    check(_sdpa(gg, enable_gqa=True, is_causal=True), _sdpa(torch, enable_gqa=True, is_causal=True),
+          [(6, 3, 5), (2, 3, 5), (2, 3, 4)], atol=1e-9)
+    with pytest.raises(RuntimeError, match=r"scaled_dot_product_attention.*heads.*\[2, 3, 6, 5\]"):
+        F.scaled_dot_product_attention(gg.zeros(2, 4, 3, 5), gg.zeros(2, 3, 6, 5), gg.zeros(2, 3, 6, 5),
+                                       enable_gqa=True)
+
+
 def test_sdpa_dropout():
     q = gg.ones(2, 3, 4)
     gg.manual_seed(0)

@@ -336,6 +336,13 @@ def pad(input, pad, mode="constant", value=None):
     return _pad_composite(input, pad, mode)
 
 
+def _repeat_heads(t, rep):
+    """repeat_interleave(rep, dim=-3) as unsqueeze + expand + reshape."""
+    shape = list(t.shape)
+    e = t.unsqueeze(-3).expand(*shape[:-2], rep, *shape[-2:])
+    return e.reshape(shape[:-3] + [shape[-3] * rep] + shape[-2:])
+
+
 def _pad_composite(input, pad, mode):
     """reflect / replicate / circular padding as narrow + flip / expand + cat (differentiable)."""
     from .. import cat
@@ -389,8 +396,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  enable_gqa=False):
     """softmax(q @ k^T * scale + mask) @ v, PyTorch's math reference composed of existing ops."""
     from .. import ones, bool as _bool
-    if enable_gqa:
-        raise NotImplementedError("scaled_dot_product_attention(): enable_gqa=True is not implemented by gradgate")
     if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
         raise RuntimeError(f"scaled_dot_product_attention: expected query, key and value to be at least 2-D, got "
                            f"shapes {list(query.shape)}, {list(key.shape)}, {list(value.shape)}")
@@ -405,6 +410,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead.")
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if enable_gqa and query.dim() >= 3 and key.shape[-3] != query.shape[-3]:
+        hq, hk = query.shape[-3], key.shape[-3]
+        if hk == 0 or hq % hk != 0 or value.shape[-3] != hk:
+            raise RuntimeError(f"scaled_dot_product_attention: number of heads in key and value must divide the "
+                               f"number of heads in query (enable_gqa), got query {list(query.shape)}, key "
+                               f"{list(key.shape)}, value {list(value.shape)}")
+        key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // hk)
     L, S = query.shape[-2], key.shape[-2]
     scale_factor = 1.0 / _math.sqrt(query.shape[-1]) if scale is None else scale
     attn = query.matmul(key.transpose(-2, -1)) * scale_factor
