@@ -137,6 +137,13 @@ def test_einsum_vs_torch(eq, shapes):
     check(lambda *a: gg.einsum(eq, *a), lambda *a: torch.einsum(eq, *a), shapes)
 
 
+@pytest.mark.parametrize("eq,shapes,name", [("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)], "ViewBackward0"),
+                                            ("ij->ji", [(3, 4)], "PermuteBackward0"),
+                                            ("bi,ij->bj", [(3, 4), (4, 5)], "ViewBackward0")])
+def test_einsum_grad_fn_names(eq, shapes, name):
+    check(lambda *a: gg.einsum(eq, *a), lambda *a: torch.einsum(eq, *a), shapes, grad_fn=name)
+
+
 def test_einsum_list_operands_and_gradgrad():
     a = gg.tensor(rng.standard_normal((2, 3)), requires_grad=True)
     b = gg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
@@ -253,6 +260,10 @@ def test_sdpa_vs_torch(kw):
     check(_sdpa(gg, **kw), _sdpa(torch, **kw), [(4, 5), (6, 5), (6, 2)], atol=1e-9)
 
 
+def test_sdpa_grad_fn_name():
+    check(_sdpa(gg), _sdpa(torch), [(2, 3, 4, 5), (2, 3, 4, 5), (2, 3, 4, 6)], grad_fn="UnsafeViewBackward0", atol=1e-9)
+
+
 def test_sdpa_masks_vs_torch():
     mb = rng.random((3, 6)) > 0.3
     mb[:, 0] = True
@@ -306,5 +317,6 @@ def test_sdpa_errors():
 def test_bilinear_functional_vs_torch():
     check(F.bilinear, torch.nn.functional.bilinear, [(3, 4), (3, 5), (2, 4, 5), (2,)])
     check(F.bilinear, torch.nn.functional.bilinear, [(2, 3, 4), (2, 3, 5), (6, 4, 5)])
+    check(gg.bilinear, torch.bilinear, [(3, 4), (3, 5), (2, 4, 5), (2,)])
     with pytest.raises(RuntimeError, match=r"bilinear"):
         F.bilinear(gg.zeros(3, 4), gg.zeros(2, 5), gg.zeros(2, 4, 5))

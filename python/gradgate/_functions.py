@@ -156,3 +156,9 @@ __all__.append("einsum")
 @_export
 def constant_pad_nd(input, pad, value=0):
     return _C.constant_pad_nd(input, pad, value)
+
+
+@_export
+def bilinear(input1, input2, weight, bias=None):
+    from .nn.functional import bilinear as _bilinear
+    return _bilinear(input1, input2, weight, bias)
