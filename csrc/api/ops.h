@@ -190,6 +190,14 @@ Tensor dot(const Tensor& a, const Tensor& b);
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);  // bias may be null
 
+// ---- linalg extras (ops-linalg family: csrc/ops/linalg_extra.cpp) ----
+Tensor outer(const Tensor& self, const Tensor& vec2);  // MulBackward0, as PyTorch's composite
+Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, double beta = 1.0,
+               double alpha = 1.0);
+// pad[2i], pad[2i+1]: before / after dim (ndim - 1 - i); negative values crop. ConstantPadNdBackward0.
+Tensor constant_pad_nd(const Tensor& self, const DimVec& pad, Scalar value);
+// ---- end linalg extras ----
+
 // ---- neural-network ops ----
 enum class Reduction { None = 0, Mean = 1, Sum = 2 };
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,

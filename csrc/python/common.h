@@ -73,6 +73,7 @@ py::object node_to_python(const std::shared_ptr<autograd::Node>& n);
 void bind_tensor(py::module_& m);
 void bind_reduce(py::module_& m);
 void bind_nn(py::module_& m);
+void bind_linalg_extra(py::module_& m);
 void bind_autograd(py::module_& m);
 void bind_interop(py::module_& m);
 void bind_optim(py::module_& m);

@@ -26,7 +26,8 @@ for _name in ["neg", "abs", "sign", "exp", "log", "sqrt", "reciprocal", "sin", "
               "sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "max", "min", "matmul", "mm", "bmm", "mv",
               "dot", "addmm", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "reshape", "transpose", "t",
               "permute", "squeeze", "unsqueeze", "flatten", "narrow", "select", "clone", "detach", "square",
-              "numel", "softmax", "log_softmax"]:
+              "numel", "softmax", "log_softmax",
+              "outer", "ger", "baddbmm"]:  # linalg extras
     globals()[_name] = _method(_name)
 
 negative = neg
@@ -145,3 +146,19 @@ __all__ += ["concat", "concatenate"]
 for _name in ["var", "std", "logsumexp", "all", "any", "norm", "cumsum", "cumprod", "sort", "argsort", "topk",
               "unique"]:
     globals()[_name] = _method(_name)
+
+# ---- linalg extras (ops-linalg) ----
+from ._einsum import einsum  # noqa: E402
+
+__all__.append("einsum")
+
+
+@_export
+def constant_pad_nd(input, pad, value=0):
+    return _C.constant_pad_nd(input, pad, value)
+
+
+@_export
+def bilinear(input1, input2, weight, bias=None):
+    from .nn.functional import bilinear as _bilinear
+    return _bilinear(input1, input2, weight, bias)

@@ -6,4 +6,5 @@ from .modules import (  # noqa: F401
     CosineSimilarity, Dropout, LayerNorm, Embedding, BatchNorm1d, BatchNorm2d, GroupNorm,
 )
 from .modules import LeakyReLU, ELU, GELU, SiLU, Softplus, Hardtanh  # noqa: F401  (elementwise family)
-from . import functional, init  # noqa: F401
+from .modules import ModuleDict, Unflatten, Bilinear  # noqa: F401  (linalg family)
+from . import functional, init, utils  # noqa: F401

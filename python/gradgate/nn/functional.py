@@ -304,3 +304,157 @@ def _broadcast_shape(a, b):
 def _clamp_min(t, v):
     from .. import full
     return t.maximum(full((), v, dtype=t.dtype))
+
+
+# ---- linalg extras (ops-linalg): pad, scaled_dot_product_attention ----
+def pad(input, pad, mode="constant", value=None):
+    """Constant padding of the last len(pad) // 2 dims (negative pads crop): constant_pad_nd
+    (ConstantPadNdBackward0); reflect / replicate / circular are composites (CatBackward0), with
+    PyTorch's limits (2-3 D input for 2 pads, 3-4 D for 4, 4-5 D for 6)."""
+    if not isinstance(pad, (list, tuple)) or not all(isinstance(p, int) for p in pad):
+        raise TypeError(f"pad(): argument 'pad' must be tuple of ints, not {type(pad).__name__}")
+    if len(pad) % 2 != 0:
+        raise RuntimeError(f"Padding length must be divisible by 2 [pad: got {len(pad)} values]")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()} "
+                           f"[pad: input shape {list(input.shape)}]")
+    if mode == "constant":
+        return _C.constant_pad_nd(input, tuple(pad), 0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise AssertionError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    k = len(pad) // 2
+    if not (1 <= k <= 3 and input.dim() in (k + 1, k + 2)):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    return _pad_composite(input, pad, mode)
+
+
+def _repeat_heads(t, rep):
+    """repeat_interleave(rep, dim=-3) as unsqueeze + expand + reshape."""
+    shape = list(t.shape)
+    e = t.unsqueeze(-3).expand(*shape[:-2], rep, *shape[-2:])
+    return e.reshape(shape[:-3] + [shape[-3] * rep] + shape[-2:])
+
+
+def _pad_composite(input, pad, mode):
+    """reflect / replicate / circular padding as narrow + flip / expand + cat (differentiable)."""
+    from .. import cat
+    out = input
+    nd = input.dim()
+    for i in range(len(pad) // 2):
+        d = nd - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        n = out.shape[d]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({lo}, {hi}) at dimension {d} of input {list(input.shape)} "
+                               f"[pad: mode '{mode}']")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError(f"Padding value causes wrapping around more than once. [pad: mode '{mode}', "
+                               f"padding ({lo}, {hi}) at dimension {d} of input {list(input.shape)}]")
+        if mode == "replicate" and n == 0 and (lo > 0 or hi > 0):
+            raise RuntimeError(f"pad: input tensor must have a non-zero size in dimension {d} for mode "
+                               f"'replicate' [input shape {list(input.shape)}]")
+        if lo < 0 or hi < 0:
+            start = max(-lo, 0)
+            out = out.narrow(d, start, n - start - max(-hi, 0))
+            n = out.shape[d]
+            lo, hi = max(lo, 0), max(hi, 0)
+        parts = []
+        if lo > 0:
+            if mode == "reflect":
+                parts.append(out.narrow(d, 1, lo).flip(d))
+            elif mode == "replicate":
+                shape = list(out.shape)
+                shape[d] = lo
+                parts.append(out.narrow(d, 0, 1).expand(*shape))
+            else:
+                parts.append(out.narrow(d, n - lo, lo))
+        parts.append(out)
+        if hi > 0:
+            if mode == "reflect":
+                parts.append(out.narrow(d, n - 1 - hi, hi).flip(d))
+            elif mode == "replicate":
+                shape = list(out.shape)
+                shape[d] = hi
+                parts.append(out.narrow(d, n - 1, 1).expand(*shape))
+            else:
+                parts.append(out.narrow(d, 0, hi))
+        if len(parts) > 1:
+            out = cat(parts, d)
+    return out.clone() if out is input else out
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(q @ k^T * scale + mask) @ v, PyTorch's math reference composed of existing ops."""
+    from .. import ones, bool as _bool
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise RuntimeError(f"scaled_dot_product_attention: expected query, key and value to be at least 2-D, got "
+                           f"shapes {list(query.shape)}, {list(key.shape)}, {list(value.shape)}")
+    if query.shape[-1] != key.shape[-1]:
+        raise RuntimeError(f"scaled_dot_product_attention: query and key must have the same embedding dim, got "
+                           f"query {list(query.shape)} and key {list(key.shape)}")
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: key and value must have the same sequence length, got "
+                           f"key {list(key.shape)} and value {list(value.shape)}")
+    if query.dtype != key.dtype or query.dtype != value.dtype:
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead.")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if enable_gqa and query.dim() >= 3 and key.shape[-3] != query.shape[-3]:
+        hq, hk = query.shape[-3], key.shape[-3]
+        if hk == 0 or hq % hk != 0 or value.shape[-3] != hk:
+            raise RuntimeError(f"scaled_dot_product_attention: number of heads in key and value must divide the "
+                               f"number of heads in query (enable_gqa), got query {list(query.shape)}, key "
+                               f"{list(key.shape)}, value {list(value.shape)}")
+        key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // hk)
+    L, S = query.shape[-2], key.shape[-2]
+    scale_factor = 1.0 / _math.sqrt(query.shape[-1]) if scale is None else scale
+    attn = query.matmul(key.transpose(-2, -1)) * scale_factor
+    if is_causal:
+        causal = ones(L, S, dtype=_bool).tril()
+        attn = attn.masked_fill(causal.logical_not(), float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.dtype == _bool:
+            attn = attn.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            attn = attn + attn_mask
+    if is_causal or attn_mask is not None:
+        # Rows masked entirely give 0 (as PyTorch's CPU kernel), not NaN; grads there are 0 too.
+        dead = (attn == float("-inf")).all(-1, keepdim=True)
+        if dead.any().item():
+            attn = attn.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
+        else:
+            attn = attn.softmax(-1)
+    else:
+        attn = attn.softmax(-1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, training=True)
+    return attn.matmul(value)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y = x1^T W x2 + b over the last dim, leading dims batched (einsum 'bi,oij,bj->bo')."""
+    from .. import einsum
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
+                           f"{list(input2.shape[:-1])}")
+    if weight.dim() != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): input sizes do not match weight: input1 {list(input1.shape)}, input2 "
+                           f"{list(input2.shape)}, weight {list(weight.shape)}")
+    lead = list(input1.shape[:-1])
+    x1 = input1.reshape(-1, input1.shape[-1])
+    x2 = input2.reshape(-1, input2.shape[-1])
+    y = einsum("bi,oij,bj->bo", x1, weight, x2)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(lead + [weight.shape[0]])

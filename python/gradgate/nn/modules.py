@@ -790,3 +790,126 @@ class BatchNorm1d(_BatchNorm):
 
 class BatchNorm2d(_BatchNorm):
     _expected_dims = (4,)
+
+
+# ---- linalg extras (ops-linalg): ModuleDict, Unflatten, Bilinear ----
+class ModuleDict(Module):
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def clear(self):
+        self._modules.clear()
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def update(self, modules):
+        if isinstance(modules, (OrderedDict, ModuleDict, dict)):
+            for k, m in modules.items():
+                self[k] = m
+        else:
+            for j, m in enumerate(modules):
+                if not isinstance(m, (list, tuple)):
+                    raise TypeError("ModuleDict update sequence element #" + str(j) + " should be Iterable; is" +
+                                    type(m).__name__)
+                if not len(m) == 2:
+                    raise ValueError("ModuleDict update sequence element #" + str(j) + " has length " + str(len(m)) +
+                                     "; 2 is required")
+                self[m[0]] = m[1]
+
+
+class Unflatten(Module):
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if isinstance(dim, str):
+            raise NotImplementedError("Unflatten: named dimensions are not supported by gradgate")
+        if not isinstance(unflattened_size, (list, tuple)) or not all(isinstance(s, int) for s in unflattened_size):
+            raise TypeError("unflattened_size must be tuple of ints, but found type {}".format(
+                type(unflattened_size).__name__))
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input):
+        d = self.dim + input.dim() if self.dim < 0 else self.dim
+        if not 0 <= d < input.dim():
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-input.dim()}, "
+                             f"{input.dim() - 1}], but got {self.dim}) [Unflatten: input shape {list(input.shape)}]")
+        sizes = list(self.unflattened_size)
+        n = input.shape[d]
+        if -1 in sizes:
+            known = 1
+            for s in sizes:
+                if s != -1:
+                    known *= s
+            if sizes.count(-1) > 1 or known == 0 or n % known != 0:
+                raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {self.dim}"
+                                   f" ({n}) in the input tensor")
+            sizes[sizes.index(-1)] = n // known
+        prod = 1
+        for s in sizes:
+            prod *= s
+        if prod != n:
+            raise RuntimeError(f"unflatten: Provided sizes {list(self.unflattened_size)} don't multiply up to the size "
+                               f"of dim {self.dim} ({n}) in the input tensor")
+        shape = list(input.shape)
+        return input.reshape(shape[:d] + sizes + shape[d + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={tuple(self.unflattened_size)}"
+
+
+class Bilinear(Module):
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        from .. import empty
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = Parameter(empty(out_features, in1_features, in2_features, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        # PyTorch: U(-1/sqrt(in1_features), 1/sqrt(in1_features)) for weight and bias.
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
