@@ -186,4 +186,5 @@ PYBIND11_MODULE(_C, m) {
   bind_index(m);
   bind_elementwise(m);
   bind_nn(m);
+  bind_conv(m);
 }
