@@ -94,12 +94,24 @@ def test_conv2d_partial_requires_grad_and_gradcheck():
                                  (x, w, b))
 
 
-def test_conv2d_double_backward_raises_not_implemented():
-    x = gg.tensor(rng.standard_normal((1, 1, 3, 3)), requires_grad=True)
-    w = gg.tensor(rng.standard_normal((1, 1, 2, 2)), requires_grad=True)
-    out = GF.conv2d(x, w).sum()
-    with pytest.raises(NotImplementedError, match="convolution_backward"):
-        gg.autograd.grad(out, (x,), create_graph=True)
+def test_conv_double_backward_matches_torch_and_gradgradcheck():
+    # d/d(x, w) of a gradient penalty: the conv VJP is recorded (unfold/fold + matmul) under create_graph
+    for fn_g, fn_t, xs, ws, kw in [(GF.conv2d, TF.conv2d, (2, 4, 5, 6), (4, 2, 3, 2), dict(stride=(2, 1), padding=1,
+                                                                                             dilation=(1, 2), groups=2)),
+                                   (GF.conv1d, TF.conv1d, (2, 3, 7), (2, 3, 3), dict(padding=1, stride=2))]:
+        g, t = _pair([rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])])
+        outs = []
+        for f, (x, w, b), lib in ((fn_g, g, gg), (fn_t, t, torch)):
+            y = f(x, w, b, **kw)
+            gx, gw = lib.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+            ((gx * gx).sum() + (gw ** 3).sum()).backward()
+            outs.append([v.detach().numpy() for v in (gx, gw, x.grad, w.grad, b.grad)])
+        for a, b in zip(*outs):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+    x = gg.tensor(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)
+    w = gg.tensor(rng.standard_normal((2, 1, 2, 2)), requires_grad=True)
+    b = gg.tensor(rng.standard_normal(2), requires_grad=True)
+    assert gg.autograd.gradgradcheck(lambda x, w, b: GF.conv2d(x, w, b, padding=1, groups=2), (x, w, b))
 
 
 def test_conv2d_zero_size():

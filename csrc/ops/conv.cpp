@@ -138,6 +138,76 @@ void conv2d_backward_raw(const Tensor& gout_in, const Tensor& x_in, const Tensor
   });
 }
 
+// Recorded im2col / col2im over whole (N, C, H, W) tensors (no groups): each is the other's VJP,
+// so the conv VJP built from them (and matmul) is differentiable again. p = {kh, kw, sh, sw, ph, pw, dh, dw}.
+ConvGeom unfold_geom(const DimVec& xs, const DimVec& p) {
+  return geom_of(xs, DimVec{1, xs[1], p[0], p[1]}, DimVec{p[2], p[3], p[4], p[5], p[6], p[7], 1});
+}
+Tensor col2im_op(const Tensor& cols, const DimVec& xshape, const DimVec& p);
+
+Tensor im2col_op(const Tensor& x_in, const DimVec& p) {
+  const ConvGeom g = unfold_geom(x_in->sizes, p);
+  Tensor x = contiguous(detach(x_in));
+  const int64_t K = g.K(), L = g.HW();
+  Tensor out = empty(DimVec{g.N, K, L}, x->dtype, x->device());
+  dispatch<kFloats>(x->dtype, "im2col", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t n = 0; n < g.N; ++n) im2col(x->data<T>() + n * g.C * g.H * g.W, g, out->data<T>() + n * K * L);
+  });
+  if (auto node = make_node("Im2ColBackward0", [](OpNode& n, TensorList& gr) -> TensorList {
+        return {col2im_op(gr[0], n.shape, n.shape2)};
+      }, {&x_in})) {
+    node->shape = x_in->sizes;
+    node->shape2 = p;
+    attach(node, out);
+  }
+  return out;
+}
+
+Tensor col2im_op(const Tensor& cols_in, const DimVec& xshape, const DimVec& p) {
+  const ConvGeom g = unfold_geom(xshape, p);
+  Tensor cols = contiguous(detach(cols_in));
+  const int64_t K = g.K(), L = g.HW();
+  Tensor out = zeros_raw(xshape, cols->dtype, cols->device());
+  dispatch<kFloats>(cols->dtype, "col2im", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t n = 0; n < g.N; ++n) col2im(cols->data<T>() + n * K * L, g, out->data<T>() + n * g.C * g.H * g.W);
+  });
+  if (auto node = make_node("Col2ImBackward0", [](OpNode& n, TensorList& gr) -> TensorList {
+        return {im2col_op(gr[0], n.shape2)};
+      }, {&cols_in})) {
+    node->shape2 = p;
+    attach(node, out);
+  }
+  return out;
+}
+
+// The conv VJP from recorded ops (used when the backward itself is recorded: create_graph=True).
+void conv2d_backward_recorded(const Tensor& go_in, const Tensor& x_in, const Tensor& w_in, const DimVec& P,
+                              bool need_x, bool need_w, bool need_b, Tensor& gx, Tensor& gw, Tensor& gb) {
+  const bool d1 = x_in->dim() == 3;
+  Tensor x = d1 ? unsqueeze(x_in, 2) : x_in, w = d1 ? unsqueeze(w_in, 2) : w_in, go = d1 ? unsqueeze(go_in, 2) : go_in;
+  const int64_t N = x->sizes[0], C = x->sizes[1], O = w->sizes[0], G = P[6];
+  const int64_t kh = w->sizes[2], kw = w->sizes[3], L = go->sizes[2] * go->sizes[3];
+  const int64_t Og = O / G, K = (C / G) * kh * kw;
+  const DimVec up{kh, kw, P[0], P[1], P[2], P[3], P[4], P[5]};
+  Tensor gor = reshape(go, DimVec{N, G, Og, L});
+  if (need_x) {
+    Tensor cols = matmul(transpose(reshape(w, DimVec{G, Og, K}), 1, 2), gor);  // (N, G, K, L)
+    gx = col2im_op(reshape(cols, DimVec{N, G * K, L}), x->sizes, up);
+    if (d1) gx = squeeze_dim(gx, 2);
+  }
+  if (need_w) {
+    Tensor cols = reshape(im2col_op(x, up), DimVec{N, G, K, L});
+    gw = reshape(sum(matmul(gor, transpose(cols, 2, 3)), DimVec{0}, false), w_in->sizes);
+  }
+  if (need_b) {
+    DimVec dims{0};
+    for (int64_t d = 2; d < go_in->dim(); ++d) dims.push_back(d);
+    gb = sum(go_in, dims, false);
+  }
+}
+
 }  // namespace
 
 Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias, const DimVec& stride_in,
@@ -219,11 +289,13 @@ Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias
     }
   });
   if (auto node = make_node("ConvolutionBackward0", [](OpNode& n, TensorList& grads) -> TensorList {
-        GG_CHECK_KIND(!grad_enabled(), NotImplemented,
-                      "the derivative for 'convolution_backward' is not implemented yet "
-                      "(conv2d double backward is not supported)");
         Tensor gx, gw, gb;
         if (!grads[0]) return {gx, gw, gb};
+        if (grad_enabled()) {  // create_graph: a differentiable VJP
+          conv2d_backward_recorded(grads[0], n.get(0), n.get(1), n.shape, n.needs_input_grad(0),
+                                   n.needs_input_grad(1), n.needs_input_grad(2), gx, gw, gb);
+          return {gx, gw, gb};
+        }
         conv2d_backward_raw(grads[0], n.get(0), n.get(1), n.shape, n.needs_input_grad(0), n.needs_input_grad(1),
                             n.needs_input_grad(2), gx, gw, gb);
         return {gx, gw, gb};

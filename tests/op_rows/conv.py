@@ -1,5 +1,5 @@
 """Op-table rows of the conv family (csrc/ops/conv.cpp and nn/functional.py): conv2d, conv1d,
-max_pool2d, avg_pool2d, adaptive_avg_pool2d. (Only max_pool2d is twice differentiable so far.)"""
+max_pool2d, avg_pool2d, adaptive_avg_pool2d. (avg / adaptive pools are not twice differentiable yet.)"""
 import numpy as np
 
 import gradgate.nn.functional as F
@@ -78,14 +78,14 @@ def _np_adaptive_avg(x, size):
 
 ROWS = [
     Op("conv2d", lambda x, w, b: F.conv2d(x, w, b), lambda x, w, b: _np_conv2d(x, w, b),
-       [(2, 2, 5, 4), (3, 2, 3, 2), (3,)], tol32=1e-4),
+       [(2, 2, 5, 4), (3, 2, 3, 2), (3,)], tol32=1e-4, gradgrad=True),
     Op("conv2d_stride_pad_dil", lambda x, w: F.conv2d(x, w, stride=(2, 1), padding=(1, 2), dilation=(1, 2)),
-       lambda x, w: _np_conv2d(x, w, None, (2, 1), (1, 2), (1, 2)), [(1, 2, 5, 5), (2, 2, 2, 2)], tol32=1e-4),
+       lambda x, w: _np_conv2d(x, w, None, (2, 1), (1, 2), (1, 2)), [(1, 2, 5, 5), (2, 2, 2, 2)], tol32=1e-4, gradgrad=True),
     Op("conv2d_groups", lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=2),
        lambda x, w, b: _np_conv2d(x, w, b, padding=(1, 1), groups=2), [(2, 4, 3, 3), (4, 2, 2, 2), (4,)],
-       tol32=1e-4),
+       tol32=1e-4, gradgrad=True),
     Op("conv1d", lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, dilation=2),
-       lambda x, w, b: _np_conv1d(x, w, b, 2, 1, 2), [(2, 3, 7), (2, 3, 2), (2,)], tol32=1e-4),
+       lambda x, w, b: _np_conv1d(x, w, b, 2, 1, 2), [(2, 3, 7), (2, 3, 2), (2,)], tol32=1e-4, gradgrad=True),
     Op("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _np_pool(x, (2, 2), (2, 2), (0, 0)), [(2, 2, 4, 5)],
        gradgrad=True),
     Op("max_pool2d_pad_dil_ceil", lambda x: F.max_pool2d(x, (3, 2), (2, 1), (1, 1), (1, 2), ceil_mode=True),
