@@ -252,13 +252,29 @@ def test_max_pool2d_indices_ties_nan_and_double_backward():
     assert gg.autograd.gradgradcheck(lambda t: GF.max_pool2d(t, 2, stride=1, padding=1), (xs,))
 
 
-def test_pool_gradcheck_and_avg_double_backward():
+def test_pool_gradcheck_and_double_backward():
     x = gg.tensor(rng.standard_normal((1, 2, 5, 4)), requires_grad=True)
     assert gg.autograd.gradcheck(lambda t: GF.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False), (x,))
     assert gg.autograd.gradcheck(lambda t: GF.adaptive_avg_pool2d(t, (3, 3)), (x,))
-    for f in (lambda t: GF.avg_pool2d(t, 2), lambda t: GF.adaptive_avg_pool2d(t, (2, 3))):
-        with pytest.raises(NotImplementedError, match="not implemented"):
-            gg.autograd.grad(f(x).sum(), (x,), create_graph=True)
+    for name, kw in [("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+                     ("avg_pool2d", dict(kernel_size=2, divisor_override=3)),
+                     ("adaptive_avg_pool2d", dict(output_size=(2, 3))),
+                     ("max_pool2d", dict(kernel_size=2, stride=1))]:
+        f = lambda t: getattr(GF, name)(t, **kw)  # noqa: E731
+        assert gg.autograd.gradgradcheck(f, (x,))
+        # double backward against PyTorch, grad_fn names of the recorded VJP included
+        tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+        gx = x.detach().requires_grad_(True)
+        outs = []
+        for lib, fn, v in ((gg, f, gx), (torch, lambda t: getattr(TF, name)(t, **kw), tx)):
+            y = fn(v)
+            (g1,) = lib.autograd.grad((y * y).sum(), (v,), create_graph=True)
+            (g1 ** 3).sum().backward()
+            outs.append((g1.detach().numpy(), v.grad.numpy(), _fn_name(g1)))
+        np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-9, atol=1e-9)
+        if name != "max_pool2d":  # (PyTorch's max-pool VJP is one fused op; ours a recorded scatter_add)
+            assert outs[0][2] == outs[1][2]
 
 
 @pytest.mark.parametrize("fn,args,words", [

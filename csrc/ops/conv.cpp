@@ -459,6 +459,35 @@ inline int64_t ad_end(int64_t i, int64_t out, int64_t in) { return ((i + 1) * in
 
 }  // namespace
 
+namespace {
+// avg_pool2d's VJP as a recorded op (linear in the gradient: its own VJP is avg_pool2d again).
+// q = {kh, kw, sh, sw, ph, pw, divisor, count_include_pad, ceil_mode}.
+Tensor avg_pool2d_backward_op(const Tensor& g_in, const DimVec& xs, const DimVec& q) {
+  Tensor go = contiguous(detach(g_in));
+  AvgPoolCfg c{xs[xs.size() - 2], xs[xs.size() - 1], go->sizes[go->dim() - 2], go->sizes[go->dim() - 1],
+               q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7] != 0};
+  Tensor gx = zeros_raw(xs, go->dtype, go->device());
+  const int64_t P = c.Ho * c.Wo == 0 ? 0 : go->numel() / (c.Ho * c.Wo);
+  dispatch<kFloats>(go->dtype, "avg_pool2d_backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t p = 0; p < P; ++p) {
+      const T* gs = go->data<T>() + p * c.Ho * c.Wo;
+      T* xg = gx->data<T>() + p * c.H * c.W;
+      avg_pool_taps(c, [&](int64_t o, int64_t r, double, int64_t div) { xg[r] += gs[o] / T(div); });
+    }
+  });
+  if (auto node = make_node("AvgPool2DBackwardBackward0", [](OpNode& n, TensorList& gg) -> TensorList {
+        const DimVec& q = n.shape2;
+        return {avg_pool2d(gg[0], DimVec{q[0], q[1]}, DimVec{q[2], q[3]}, DimVec{q[4], q[5]}, q[8] != 0, q[7] != 0,
+                           q[6])};
+      }, {&g_in})) {
+    node->shape2 = q;
+    attach(node, gx);
+  }
+  return gx;
+}
+}  // namespace
+
 Tensor avg_pool2d(const Tensor& input, const DimVec& k, const DimVec& s, const DimVec& pad, bool ceil_mode,
                   bool count_include_pad, int64_t divisor_override) {
   const char* op = "avg_pool2d";
@@ -488,33 +517,50 @@ Tensor avg_pool2d(const Tensor& input, const DimVec& k, const DimVec& s, const D
     }
   });
   if (auto node = make_node("AvgPool2DBackward0", [](OpNode& n, TensorList& g) -> TensorList {
-        GG_CHECK_KIND(!grad_enabled(), NotImplemented,
-                      "the derivative for 'avg_pool2d_backward' is not implemented yet (avg_pool2d double backward)");
-        const DimVec& xs = n.shape;
-        AvgPoolCfg c{xs[xs.size() - 2], xs[xs.size() - 1], 0, 0, n.shape2[0], n.shape2[1], n.shape2[2], n.shape2[3],
-                     n.shape2[4], n.shape2[5], n.shape2[6], n.shape2[7] != 0};
-        Tensor go = contiguous(detach(g[0]));
-        c.Ho = go->sizes[go->dim() - 2];
-        c.Wo = go->sizes[go->dim() - 1];
-        Tensor gx = zeros_raw(xs, go->dtype, go->device());
-        const int64_t P = c.Ho * c.Wo == 0 ? 0 : go->numel() / (c.Ho * c.Wo);
-        dispatch<kFloats>(go->dtype, "avg_pool2d_backward", [&](auto tag) {
-          using T = typename decltype(tag)::type;
-          for (int64_t p = 0; p < P; ++p) {
-            const T* gs = go->data<T>() + p * c.Ho * c.Wo;
-            T* xg = gx->data<T>() + p * c.H * c.W;
-            avg_pool_taps(c, [&](int64_t q, int64_t r, double, int64_t div) { xg[r] += gs[q] / T(div); });
-          }
-        });
-        return {gx};
+        return {avg_pool2d_backward_op(g[0], n.shape, n.shape2)};
       }, {&input})) {
     node->shape = input->sizes;
-    node->shape2 = DimVec{k[0], k[1], s[0], s[1], pad[0], pad[1], divisor_override, count_include_pad ? 1 : 0};
+    node->shape2 = DimVec{k[0], k[1], s[0], s[1], pad[0], pad[1], divisor_override, count_include_pad ? 1 : 0,
+                          ceil_mode ? 1 : 0};
     node->save("self", input);
     attach(node, out);
   }
   return out;
 }
+
+namespace {
+// adaptive_avg_pool2d's VJP as a recorded op (its own VJP is adaptive_avg_pool2d again).
+Tensor adaptive_avg_pool2d_backward_op(const Tensor& g_in, const DimVec& xs) {
+  const int64_t H = xs[xs.size() - 2], W = xs[xs.size() - 1];
+  Tensor go = contiguous(detach(g_in));
+  const int64_t Ho = go->sizes[go->dim() - 2], Wo = go->sizes[go->dim() - 1];
+  Tensor gx = zeros_raw(xs, go->dtype, go->device());
+  const int64_t P = Ho * Wo == 0 ? 0 : go->numel() / (Ho * Wo);
+  dispatch<kFloats>(go->dtype, "adaptive_avg_pool2d_backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t p = 0; p < P; ++p) {
+      const T* gs = go->data<T>() + p * Ho * Wo;
+      T* xg = gx->data<T>() + p * H * W;
+      for (int64_t oh = 0; oh < Ho; ++oh) {
+        const int64_t hs = ad_start(oh, Ho, H), he = ad_end(oh, Ho, H);
+        for (int64_t ow = 0; ow < Wo; ++ow) {
+          const int64_t ws = ad_start(ow, Wo, W), we = ad_end(ow, Wo, W);
+          const T v = gs[oh * Wo + ow] / T((he - hs) * (we - ws));
+          for (int64_t ih = hs; ih < he; ++ih)
+            for (int64_t iw = ws; iw < we; ++iw) xg[ih * W + iw] += v;
+        }
+      }
+    }
+  });
+  if (auto node = make_node("AdaptiveAvgPool2DBackwardBackward0", [](OpNode& n, TensorList& gg) -> TensorList {
+        return {adaptive_avg_pool2d(gg[0], n.shape2)};
+      }, {&g_in})) {
+    node->shape2 = DimVec{Ho, Wo};
+    attach(node, gx);
+  }
+  return gx;
+}
+}  // namespace
 
 Tensor adaptive_avg_pool2d(const Tensor& input, const DimVec& output_size) {
   const char* op = "adaptive_avg_pool2d";
@@ -543,32 +589,7 @@ Tensor adaptive_avg_pool2d(const Tensor& input, const DimVec& output_size) {
     }
   });
   if (auto node = make_node("AdaptiveAvgPool2DBackward0", [](OpNode& n, TensorList& g) -> TensorList {
-        GG_CHECK_KIND(!grad_enabled(), NotImplemented,
-                      "the derivative for '_adaptive_avg_pool2d_backward' is not implemented yet "
-                      "(adaptive_avg_pool2d double backward)");
-        const DimVec& xs = n.shape;
-        const int64_t H = xs[xs.size() - 2], W = xs[xs.size() - 1];
-        Tensor go = contiguous(detach(g[0]));
-        const int64_t Ho = go->sizes[go->dim() - 2], Wo = go->sizes[go->dim() - 1];
-        Tensor gx = zeros_raw(xs, go->dtype, go->device());
-        const int64_t P = Ho * Wo == 0 ? 0 : go->numel() / (Ho * Wo);
-        dispatch<kFloats>(go->dtype, "adaptive_avg_pool2d_backward", [&](auto tag) {
-          using T = typename decltype(tag)::type;
-          for (int64_t p = 0; p < P; ++p) {
-            const T* gs = go->data<T>() + p * Ho * Wo;
-            T* xg = gx->data<T>() + p * H * W;
-            for (int64_t oh = 0; oh < Ho; ++oh) {
-              const int64_t hs = ad_start(oh, Ho, H), he = ad_end(oh, Ho, H);
-              for (int64_t ow = 0; ow < Wo; ++ow) {
-                const int64_t ws = ad_start(ow, Wo, W), we = ad_end(ow, Wo, W);
-                const T v = gs[oh * Wo + ow] / T((he - hs) * (we - ws));
-                for (int64_t ih = hs; ih < he; ++ih)
-                  for (int64_t iw = ws; iw < we; ++iw) xg[ih * W + iw] += v;
-              }
-            }
-          }
-        });
-        return {gx};
+        return {adaptive_avg_pool2d_backward_op(g[0], n.shape)};
       }, {&input})) {
     node->shape = input->sizes;
     node->save("self", input);

@@ -1,5 +1,5 @@
 """Op-table rows of the conv family (csrc/ops/conv.cpp and nn/functional.py): conv2d, conv1d,
-max_pool2d, avg_pool2d, adaptive_avg_pool2d. (avg / adaptive pools are not twice differentiable yet.)"""
+max_pool2d, avg_pool2d, adaptive_avg_pool2d (all twice differentiable)."""
 import numpy as np
 
 import gradgate.nn.functional as F
@@ -91,10 +91,10 @@ ROWS = [
     Op("max_pool2d_pad_dil_ceil", lambda x: F.max_pool2d(x, (3, 2), (2, 1), (1, 1), (1, 2), ceil_mode=True),
        lambda x: _np_pool(x, (3, 2), (2, 1), (1, 1), (1, 2), ceil_mode=True), [(1, 2, 6, 5)], gradgrad=True),
     Op("avg_pool2d", lambda x: F.avg_pool2d(x, 2), lambda x: _np_pool(x, (2, 2), (2, 2), (0, 0), kind="avg"),
-       [(2, 2, 4, 5)]),
+       [(2, 2, 4, 5)], gradgrad=True),
     Op("avg_pool2d_pad_ceil_no_count", lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
        lambda x: _np_pool(x, (3, 3), (2, 2), (1, 1), ceil_mode=True, kind="avg", count_include_pad=False),
-       [(1, 2, 6, 5)]),
+       [(1, 2, 6, 5)], gradgrad=True),
     Op("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 2)), lambda x: _np_adaptive_avg(x, (3, 2)),
-       [(2, 2, 5, 5)]),
+       [(2, 2, 5, 5)], gradgrad=True),
 ]
