@@ -317,3 +317,42 @@ def test_pool_modules_repr_and_forward():
         np.testing.assert_allclose(gm(gg.tensor(x)).numpy(), tm(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
     gout, gidx = gnn.MaxPool2d(2, return_indices=True)(gg.ones(1, 1, 4, 4))
     assert tuple(gidx.shape) == (1, 1, 2, 2)
+
+
+# ---- unfold / fold ----
+@pytest.mark.parametrize("xs,kw", [
+    ((2, 3, 5, 6), dict(kernel_size=2)),
+    ((1, 2, 6, 7), dict(kernel_size=(3, 2), dilation=(1, 2), padding=1, stride=(2, 1))),
+])
+def test_unfold_fold_match_torch(xs, kw):
+    (gx,), (tx,) = _pair([rng.standard_normal(xs)])
+    gu, tu = GF.unfold(gx, **kw), TF.unfold(tx, **kw)
+    np.testing.assert_allclose(gu.detach().numpy(), tu.detach().numpy())
+    assert _fn_name(gu) == _fn_name(tu) == "Im2ColBackward0"
+    gf, tf_ = GF.fold(gu, xs[2:], **kw), TF.fold(tu, xs[2:], **kw)
+    np.testing.assert_allclose(gf.detach().numpy(), tf_.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert _fn_name(gf) == _fn_name(tf_) == "Col2ImBackward0"
+    w = rng.standard_normal(tuple(tf_.shape))
+    (gf * gg.tensor(w)).sum().backward()
+    (tf_ * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert gg.autograd.gradgradcheck(lambda t: GF.fold(GF.unfold(t, **kw), xs[2:], **kw), (gx.detach()[:1].requires_grad_(),))
+    # unbatched
+    np.testing.assert_allclose(GF.unfold(gx[0], **kw).detach().numpy(), TF.unfold(tx[0], **kw).detach().numpy())
+    assert repr(gnn.Unfold(**kw)) == repr(torch.nn.Unfold(**kw))
+    assert repr(gnn.Fold(xs[2:], **kw)) == repr(torch.nn.Fold(xs[2:], **kw))
+
+
+def test_unfold_fold_errors():
+    with pytest.raises(RuntimeError, match=r"3D or 4D.*\[2, 3\]"):
+        GF.unfold(gg.zeros(2, 3), 2)
+    with pytest.raises(RuntimeError, match="sliding blocks"):
+        GF.unfold(gg.zeros(1, 1, 2, 2), 3)
+    with pytest.raises(RuntimeError, match="sliding blocks.*input.size\\(2\\)=10"):
+        GF.fold(gg.zeros(1, 4, 10), (4, 5), 2)
+    with pytest.raises(RuntimeError, match="divisible"):
+        GF.fold(gg.zeros(1, 5, 12), (4, 5), 2)
+    for f, a in ((TF.unfold, (torch.zeros(1, 1, 2, 2), 3)), (TF.fold, (torch.zeros(1, 4, 10), (4, 5), 2)),
+                 (TF.fold, (torch.zeros(1, 5, 12), (4, 5), 2))):
+        with pytest.raises(RuntimeError):
+            f(*a)

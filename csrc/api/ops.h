@@ -259,5 +259,11 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dim
 Tensor avg_pool2d(const Tensor& input, const DimVec& kernel_size, const DimVec& stride, const DimVec& padding,
                   bool ceil_mode, bool count_include_pad, int64_t divisor_override);
 Tensor adaptive_avg_pool2d(const Tensor& input, const DimVec& output_size);
+// nn.functional.unfold: (N, C, H, W) -> (N, C*kh*kw, L) (Im2ColBackward0); fold is its adjoint
+// (N, C*kh*kw, L) -> (N, C, *output_size) (Col2ImBackward0). kernel, dilation, padding, stride 2 each.
+Tensor unfold_im2col(const Tensor& input, const DimVec& kernel_size, const DimVec& dilation, const DimVec& padding,
+                     const DimVec& stride);
+Tensor fold_col2im(const Tensor& input, const DimVec& output_size, const DimVec& kernel_size, const DimVec& dilation,
+                   const DimVec& padding, const DimVec& stride);
 
 }  // namespace gg

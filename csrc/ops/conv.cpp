@@ -1,4 +1,4 @@
-// conv family: conv2d forward (im2col + one GEMM per (batch, group)) and its VJP
+// conv family: unfold / fold (im2col / col2im), conv2d forward (im2col + one GEMM per (batch, group)) and its VJP
 // (grad input: GEMM + col2im, grad weight: GEMM, grad bias: sum), recorded as
 // ConvolutionBackward0 like PyTorch. conv1d is conv2d with a unit dim (nn/functional.py).
 #include <cmath>
@@ -596,6 +596,59 @@ Tensor adaptive_avg_pool2d(const Tensor& input, const DimVec& output_size) {
     attach(node, out);
   }
   return out;
+}
+
+
+// ---- unfold / fold (nn.functional.unfold / fold): the recorded im2col / col2im above ----
+namespace {
+void check_unfold_args(const char* op, const DimVec& k, const DimVec& d, const DimVec& p, const DimVec& s) {
+  GG_CHECK(k.size() == 2 && d.size() == 2 && p.size() == 2 && s.size() == 2, op,
+           ": kernel_size, dilation, padding and stride must have 2 elements");
+  GG_CHECK(k[0] > 0 && k[1] > 0, "kernel size should be greater than zero, but got kernel_height: ", k[0],
+           " kernel_width: ", k[1], " [", op, "]");
+  GG_CHECK(d[0] > 0 && d[1] > 0, "dilation should be greater than zero, but got dilation_height: ", d[0],
+           " dilation_width: ", d[1], " [", op, "]");
+  GG_CHECK(p[0] >= 0 && p[1] >= 0, "padding should be non-negative, but got pad_height: ", p[0], " pad_width: ", p[1],
+           " [", op, "]");
+  GG_CHECK(s[0] > 0 && s[1] > 0, "stride should be greater than zero, but got stride_height: ", s[0],
+           " stride_width: ", s[1], " [", op, "]");
+}
+}  // namespace
+
+Tensor unfold_im2col(const Tensor& input, const DimVec& k, const DimVec& d, const DimVec& p, const DimVec& s) {
+  check_unfold_args("unfold", k, d, p, s);
+  GG_CHECK(input->dim() == 4, "Input Error: Only 3D or 4D input Tensors are supported (got ", input->dim(),
+           "D) [unfold: input of size ", lst(input->sizes), "]");
+  GG_CHECK_KIND(is_floating(input->dtype), NotImplemented, "\"im2col\" not implemented for '", short_name(input->dtype), "'");
+  const DimVec q{k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]};
+  const ConvGeom g = unfold_geom(input->sizes, q);
+  GG_CHECK(g.Ho > 0 && g.Wo > 0, "Given input with spatial size (", g.H, ", ", g.W, "), kernel_size=(", k[0], ", ",
+           k[1], "), dilation=(", d[0], ", ", d[1], "), padding=(", p[0], ", ", p[1],
+           "), calculated shape of the array of sliding blocks as (", g.Ho, ", ", g.Wo,
+           "), but its components must be at least one. [unfold]");
+  return im2col_op(input, q);
+}
+
+Tensor fold_col2im(const Tensor& input, const DimVec& out_size, const DimVec& k, const DimVec& d, const DimVec& p,
+                   const DimVec& s) {
+  check_unfold_args("fold", k, d, p, s);
+  GG_CHECK(out_size.size() == 2 && out_size[0] > 0 && out_size[1] > 0,
+           "fold: expected output_size to be 2 positive values, but got ", lst(out_size));
+  GG_CHECK(input->dim() == 3, "Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got ",
+           input->dim(), "D) [fold: input of size ", lst(input->sizes), "]");
+  GG_CHECK_KIND(is_floating(input->dtype), NotImplemented, "\"col2im\" not implemented for '", short_name(input->dtype), "'");
+  const int64_t kk = k[0] * k[1];
+  GG_CHECK(input->sizes[1] % kk == 0, "Expected size of input's dimension 1 to be divisible by the product of "
+           "kernel_size, but got input.size(1)=", input->sizes[1], " and kernel_size=(", k[0], ", ", k[1], ") [fold]");
+  const DimVec q{k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]};
+  const DimVec xs{input->sizes[0], input->sizes[1] / kk, out_size[0], out_size[1]};
+  const ConvGeom g = unfold_geom(xs, q);
+  GG_CHECK(g.Ho > 0 && g.Wo > 0 && input->sizes[2] == g.Ho * g.Wo, "Given output_size=(", out_size[0], ", ",
+           out_size[1], "), kernel_size=(", k[0], ", ", k[1], "), dilation=(", d[0], ", ", d[1], "), padding=(", p[0],
+           ", ", p[1], "), stride=(", s[0], ", ", s[1], "), expected size of input's dimension 2 to match the "
+           "calculated number of sliding blocks ", g.Ho, " * ", g.Wo, " = ", g.Ho * g.Wo, ", but got input.size(2)=",
+           input->sizes[2], ". [fold]");
+  return col2im_op(input, xs, q);
 }
 
 }  // namespace gg

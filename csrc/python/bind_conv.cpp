@@ -21,6 +21,12 @@ void bind_conv(py::module_& m) {
                           bool count_include_pad, int64_t divisor) {
     return avg_pool2d(x, shape_from_obj(k), shape_from_obj(s), shape_from_obj(p), ceil_mode, count_include_pad, divisor);
   });
+  m.def("_unfold", [](const Tensor& x, py::handle k, py::handle d, py::handle p, py::handle s) {
+    return unfold_im2col(x, shape_from_obj(k), shape_from_obj(d), shape_from_obj(p), shape_from_obj(s));
+  });
+  m.def("_fold", [](const Tensor& x, py::handle o, py::handle k, py::handle d, py::handle p, py::handle s) {
+    return fold_col2im(x, shape_from_obj(o), shape_from_obj(k), shape_from_obj(d), shape_from_obj(p), shape_from_obj(s));
+  });
   m.def("_adaptive_avg_pool2d", [](const Tensor& x, py::handle size) { return adaptive_avg_pool2d(x, shape_from_obj(size)); });
 }
 

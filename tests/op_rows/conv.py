@@ -1,5 +1,5 @@
 """Op-table rows of the conv family (csrc/ops/conv.cpp and nn/functional.py): conv2d, conv1d,
-max_pool2d, avg_pool2d, adaptive_avg_pool2d (all twice differentiable)."""
+max_pool2d, avg_pool2d, adaptive_avg_pool2d, unfold, fold (all twice differentiable)."""
 import numpy as np
 
 import gradgate.nn.functional as F
@@ -76,6 +76,31 @@ def _np_adaptive_avg(x, size):
     return out
 
 
+def _np_unfold(x, k, p, s):
+    N, C, H, W = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    Ho, Wo = (H + 2 * p[0] - k[0]) // s[0] + 1, (W + 2 * p[1] - k[1]) // s[1] + 1
+    rows = [xp[:, :, i:i + s[0] * (Ho - 1) + 1:s[0], j:j + s[1] * (Wo - 1) + 1:s[1]].reshape(N, C, 1, -1)
+            for i in range(k[0]) for j in range(k[1])]
+    return np.concatenate(rows, 2).reshape(N, C * k[0] * k[1], Ho * Wo)
+
+
+def _np_unfold_ref(x):
+    return _np_unfold(x, (2, 3), (1, 1), (1, 2))
+
+
+def _np_fold_ref(c):
+    """fold is unfold's adjoint: build it column by column from unfold of unit images."""
+    N = c.shape[0]
+    out = np.zeros((N, 2, 3, 4), dtype=c.dtype)
+    for idx in np.ndindex(2, 3, 4):
+        e = np.zeros((1, 2, 3, 4))
+        e[(0,) + idx] = 1.0
+        u = _np_unfold(e, (2, 3), (1, 1), (1, 2))
+        out[(slice(None),) + idx] = (c * u).sum(axis=(1, 2))
+    return out
+
+
 ROWS = [
     Op("conv2d", lambda x, w, b: F.conv2d(x, w, b), lambda x, w, b: _np_conv2d(x, w, b),
        [(2, 2, 5, 4), (3, 2, 3, 2), (3,)], tol32=1e-4, gradgrad=True),
@@ -97,4 +122,7 @@ ROWS = [
        [(1, 2, 6, 5)], gradgrad=True),
     Op("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 2)), lambda x: _np_adaptive_avg(x, (3, 2)),
        [(2, 2, 5, 5)], gradgrad=True),
+    Op("unfold", lambda x: F.unfold(x, (2, 3), padding=1, stride=(1, 2)), _np_unfold_ref, [(2, 2, 3, 4)], gradgrad=True),
+    Op("fold", lambda c: F.fold(c, (3, 4), (2, 3), padding=1, stride=(1, 2)), _np_fold_ref, [(2, 12, 8)],
+       gradgrad=True),
 ]

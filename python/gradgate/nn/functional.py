@@ -411,3 +411,27 @@ def adaptive_avg_pool2d(input, output_size):
     if size == [1, 1]:  # PyTorch takes the mean (MeanBackward1)
         return input.mean((-2, -1), keepdim=True)
     return _C._adaptive_avg_pool2d(input, size)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.dim()}D) "
+                           f"[unfold: input of size {list(input.shape)}]")
+    op = "unfold"
+    args = [_pool_pair(v, n, op) for v, n in ((kernel_size, "kernel_size"), (dilation, "dilation"),
+                                              (padding, "padding"), (stride, "stride"))]
+    if input.dim() == 3:
+        return _C._unfold(input.unsqueeze(0), *args).squeeze(0)
+    return _C._unfold(input, *args)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got "
+                           f"{input.dim()}D) [fold: input of size {list(input.shape)}]")
+    op = "fold"
+    args = [_pool_pair(v, n, op) for v, n in ((output_size, "output_size"), (kernel_size, "kernel_size"),
+                                              (dilation, "dilation"), (padding, "padding"), (stride, "stride"))]
+    if input.dim() == 2:
+        return _C._fold(input.unsqueeze(0), *args).squeeze(0)
+    return _C._fold(input, *args)
