@@ -1,6 +1,8 @@
-// conv family: unfold / fold (im2col / col2im), conv2d forward (im2col + one GEMM per (batch, group)) and its VJP
-// (grad input: GEMM + col2im, grad weight: GEMM, grad bias: sum), recorded as
-// ConvolutionBackward0 like PyTorch. conv1d is conv2d with a unit dim (nn/functional.py).
+// conv family. convolution (conv1d / conv2d; 1-D is read as 2-D with a unit height): forward is
+// im2col + one GEMM per (batch, group); the VJP (ConvolutionBackward0) is raw GEMM + col2im / GEMM /
+// sum when the backward is not recorded, and recorded im2col / col2im (Im2ColBackward0 /
+// Col2ImBackward0, each the other's VJP) + matmul under create_graph, so double backward works.
+// Also: unfold / fold, max_pool2d (with indices), avg_pool2d, adaptive_avg_pool2d.
 #include <cmath>
 #include <cstring>
 #include <limits>
