@@ -254,4 +254,24 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta);
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction);
 
+// ---- conv family (ops/conv.cpp): conv1d / conv2d (ConvolutionBackward0) ----
+// input (N, C, L) or (N, C, H, W), weight (O, C/groups, k...) of the same rank, bias (O) or null;
+// stride/padding/dilation one entry per spatial dim.
+Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias, const DimVec& stride,
+                   const DimVec& padding, const DimVec& dilation, int64_t groups);
+// Pooling over the last two dims of a (C, H, W) or (N, C, H, W) input; kernel/stride/padding/dilation 2 each.
+// Returns (output, indices): indices are flat h * W + w positions in each input plane.
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const DimVec& kernel_size, const DimVec& stride,
+                                                  const DimVec& padding, const DimVec& dilation, bool ceil_mode);
+// divisor_override 0: none.
+Tensor avg_pool2d(const Tensor& input, const DimVec& kernel_size, const DimVec& stride, const DimVec& padding,
+                  bool ceil_mode, bool count_include_pad, int64_t divisor_override);
+Tensor adaptive_avg_pool2d(const Tensor& input, const DimVec& output_size);
+// nn.functional.unfold: (N, C, H, W) -> (N, C*kh*kw, L) (Im2ColBackward0); fold is its adjoint
+// (N, C*kh*kw, L) -> (N, C, *output_size) (Col2ImBackward0). kernel, dilation, padding, stride 2 each.
+Tensor unfold_im2col(const Tensor& input, const DimVec& kernel_size, const DimVec& dilation, const DimVec& padding,
+                     const DimVec& stride);
+Tensor fold_col2im(const Tensor& input, const DimVec& output_size, const DimVec& kernel_size, const DimVec& dilation,
+                   const DimVec& padding, const DimVec& stride);
+
 }  // namespace gg

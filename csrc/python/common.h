@@ -79,5 +79,6 @@ void bind_interop(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_index(py::module_& m);
 void bind_elementwise(py::module_& m);
+void bind_conv(py::module_& m);
 
 }  // namespace gg::py_bind

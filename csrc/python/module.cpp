@@ -187,4 +187,5 @@ PYBIND11_MODULE(_C, m) {
   bind_elementwise(m);
   bind_nn(m);
   bind_linalg_extra(m);
+  bind_conv(m);
 }

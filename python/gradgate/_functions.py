@@ -162,3 +162,17 @@ def constant_pad_nd(input, pad, value=0):
 def bilinear(input1, input2, weight, bias=None):
     from .nn.functional import bilinear as _bilinear
     return _bilinear(input1, input2, weight, bias)
+
+
+# ---- conv family: the nn.functional implementations under the package name ----
+def _conv_export(name):
+    def fn(*args, **kwargs):
+        from .nn import functional as F
+        return getattr(F, name)(*args, **kwargs)
+    fn.__name__ = name
+    fn.__doc__ = f"gradgate.{name} is gradgate.nn.functional.{name}"
+    return _export(fn)
+
+
+for _name in ["conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]:
+    globals()[_name] = _conv_export(_name)

@@ -458,3 +458,134 @@ def bilinear(input1, input2, weight, bias=None):
     if bias is not None:
         y = y + bias
     return y.reshape(lead + [weight.shape[0]])
+
+
+# ---- conv family (csrc/ops/conv.cpp) ----
+def _ntuple(x, n, name, op):
+    if isinstance(x, int):
+        return [x] * n
+    x = list(x)
+    if len(x) == 1:
+        return x * n
+    if len(x) != n:
+        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of {n} values to match "
+                           f"the convolution dimensions, but got {name}={x}")
+    return x
+
+
+def _conv_padding(padding, weight, stride, dilation, n, op):
+    """Numeric padding per spatial dim, plus (left, right) extra padding for padding='same' when odd."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return [0] * n, None
+        if padding != "same":
+            raise RuntimeError(f"Invalid padding string: '{padding}' [{op}]")
+        if any(s != 1 for s in stride):
+            raise RuntimeError(f"padding='same' is not supported for strided convolutions [{op}]")
+        pads, extra = [], []
+        for d, k in zip(dilation, weight.shape[2:]):
+            total = d * (k - 1)
+            pads.append(total // 2)
+            extra.append(total - 2 * (total // 2))
+        return pads, (extra if any(extra) else None)
+    return _ntuple(padding, n, "padding", op), None
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, n):
+    op = f"conv{n}d"
+    if input.dim() not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {op}, but got input of "
+                           f"size: {list(input.shape)}")
+    stride = _ntuple(stride, n, "stride", op)
+    dilation = _ntuple(dilation, n, "dilation", op)
+    pads, extra = _conv_padding(padding, weight, stride, dilation, n, op)
+    unbatched = input.dim() == n + 1
+    x = input.unsqueeze(0) if unbatched else input
+    if extra is not None:  # padding='same' with an even kernel: PyTorch pads one more on the right
+        from .. import zeros, cat
+        for i, e in enumerate(extra):
+            if e:
+                d = 2 + i
+                shape = list(x.shape)
+                shape[d] = e
+                x = cat([x, zeros(*shape, dtype=x.dtype)], d)
+    out = _C._convolution(x, weight, bias, stride, pads, dilation, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def _pool_pair(v, name, op):
+    if isinstance(v, int):
+        return [v, v]
+    v = list(v)
+    if len(v) == 1:
+        return v * 2
+    if len(v) != 2:
+        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two ints")
+    return v
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    op = "max_pool2d"
+    k = _pool_pair(kernel_size, "kernel_size", op)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _pool_pair(stride, "stride", op)
+    out, idx = _C._max_pool2d_with_indices(input, k, s, _pool_pair(padding, "padding", op),
+                                           _pool_pair(dilation, "dilation", op), bool(ceil_mode))
+    return (out, idx) if return_indices else out
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    op = "avg_pool2d"
+    k = _pool_pair(kernel_size, "kernel_size", op)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _pool_pair(stride, "stride", op)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero [avg_pool2d]")
+    return _C._avg_pool2d(input, k, s, _pool_pair(padding, "padding", op), bool(ceil_mode), bool(count_include_pad),
+                          0 if divisor_override is None else int(divisor_override))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+    size = _pool_pair(output_size, "output_size", "adaptive_avg_pool2d")
+    size = [input.shape[-2 + i] if v is None else v for i, v in enumerate(size)]
+    if size == [1, 1]:  # PyTorch takes the mean (MeanBackward1)
+        return input.mean((-2, -1), keepdim=True)
+    return _C._adaptive_avg_pool2d(input, size)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.dim()}D) "
+                           f"[unfold: input of size {list(input.shape)}]")
+    op = "unfold"
+    args = [_pool_pair(v, n, op) for v, n in ((kernel_size, "kernel_size"), (dilation, "dilation"),
+                                              (padding, "padding"), (stride, "stride"))]
+    if input.dim() == 3:
+        return _C._unfold(input.unsqueeze(0), *args).squeeze(0)
+    return _C._unfold(input, *args)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got "
+                           f"{input.dim()}D) [fold: input of size {list(input.shape)}]")
+    op = "fold"
+    args = [_pool_pair(v, n, op) for v, n in ((output_size, "output_size"), (kernel_size, "kernel_size"),
+                                              (dilation, "dilation"), (padding, "padding"), (stride, "stride"))]
+    if input.dim() == 2:
+        return _C._fold(input.unsqueeze(0), *args).squeeze(0)
+    return _C._fold(input, *args)

@@ -1,0 +1,656 @@
+// conv family. convolution (conv1d / conv2d; 1-D is read as 2-D with a unit height): forward is
+// im2col + one GEMM per (batch, group); the VJP (ConvolutionBackward0) is raw GEMM + col2im / GEMM /
+// sum when the backward is not recorded, and recorded im2col / col2im (Im2ColBackward0 /
+// Col2ImBackward0, each the other's VJP) + matmul under create_graph, so double backward works.
+// Also: unfold / fold, max_pool2d (with indices), avg_pool2d, adaptive_avg_pool2d.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/blas.h"
+#include "ops/internal.h"
+
+namespace gg {
+using namespace ops;
+using autograd::make_node;
+
+namespace {
+
+// PyTorch prints shapes in these messages as lists: [4, 3, 3, 3].
+std::string lst(const DimVec& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+struct ConvGeom {
+  int64_t N, C, H, W, O, kh, kw, Ho, Wo, sh, sw, ph, pw, dh, dw, G;
+  int64_t Cg() const { return C / G; }
+  int64_t Og() const { return O / G; }
+  int64_t K() const { return Cg() * kh * kw; }
+  int64_t HW() const { return Ho * Wo; }
+};
+
+// col[(c*kh + i)*kw + j, oh*Wo + ow] = x[c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] (0 outside).
+template <typename T>
+void im2col(const T* x, const ConvGeom& g, T* col) {
+  const int64_t HW = g.HW();
+  for (int64_t c = 0; c < g.Cg(); ++c)
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        T* row = col + ((c * g.kh + i) * g.kw + j) * HW;
+        const T* xc = x + c * g.H * g.W;
+        for (int64_t oh = 0; oh < g.Ho; ++oh) {
+          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+          T* r = row + oh * g.Wo;
+          if (ih < 0 || ih >= g.H) {
+            for (int64_t ow = 0; ow < g.Wo; ++ow) r[ow] = T(0);
+            continue;
+          }
+          for (int64_t ow = 0; ow < g.Wo; ++ow) {
+            const int64_t iw = ow * g.sw - g.pw + j * g.dw;
+            r[ow] = (iw >= 0 && iw < g.W) ? xc[ih * g.W + iw] : T(0);
+          }
+        }
+      }
+}
+
+// The adjoint of im2col: accumulates col into x.
+template <typename T>
+void col2im(const T* col, const ConvGeom& g, T* x) {
+  const int64_t HW = g.HW();
+  for (int64_t c = 0; c < g.Cg(); ++c)
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const T* row = col + ((c * g.kh + i) * g.kw + j) * HW;
+        T* xc = x + c * g.H * g.W;
+        for (int64_t oh = 0; oh < g.Ho; ++oh) {
+          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+          if (ih < 0 || ih >= g.H) continue;
+          const T* r = row + oh * g.Wo;
+          for (int64_t ow = 0; ow < g.Wo; ++ow) {
+            const int64_t iw = ow * g.sw - g.pw + j * g.dw;
+            if (iw >= 0 && iw < g.W) xc[ih * g.W + iw] += r[ow];
+          }
+        }
+      }
+}
+
+Tensor zeros_raw(const DimVec& sizes, DType dt, Device dev) {
+  Tensor t = empty(sizes, dt, dev);
+  if (t->numel() > 0) std::memset(t->storage->data, 0, t->numel() * t->element_size());
+  return t;
+}
+
+ConvGeom geom_of(const DimVec& xs, const DimVec& ws, const DimVec& p) {
+  ConvGeom g;
+  const bool d1 = xs.size() == 3;  // conv1d: (N, C, L) read as (N, C, 1, L)
+  g.N = xs[0]; g.C = xs[1]; g.H = d1 ? 1 : xs[2]; g.W = xs[d1 ? 2 : 3];
+  g.O = ws[0]; g.kh = d1 ? 1 : ws[2]; g.kw = ws[d1 ? 2 : 3];
+  g.sh = p[0]; g.sw = p[1]; g.ph = p[2]; g.pw = p[3]; g.dh = p[4]; g.dw = p[5]; g.G = p[6];
+  g.Ho = (g.H + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+  g.Wo = (g.W + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+  return g;
+}
+
+// Raw (unrecorded) grads of conv2d; any of the three may be skipped.
+void conv2d_backward_raw(const Tensor& gout_in, const Tensor& x_in, const Tensor& w_in, const DimVec& params,
+                         bool need_x, bool need_w, bool need_b, Tensor& gx, Tensor& gw, Tensor& gb) {
+  Tensor x = contiguous(detach(x_in)), w = contiguous(detach(w_in));
+  Tensor go = contiguous(detach(gout_in));
+  const ConvGeom g = geom_of(x->sizes, w->sizes, params);
+  if (need_x) gx = zeros_raw(x->sizes, x->dtype, x->device());
+  if (need_w) gw = zeros_raw(w->sizes, w->dtype, w->device());
+  if (need_b) gb = zeros_raw(DimVec{g.O}, w->dtype, w->device());
+  const int64_t K = g.K(), HW = g.HW(), Og = g.Og();
+  dispatch<kFloats>(x->dtype, "convolution_backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* xp = x->data<T>();
+    const T* wp = w->data<T>();
+    const T* gp = go->data<T>();
+    std::vector<T> col(static_cast<size_t>(K * HW));
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t gr = 0; gr < g.G; ++gr) {
+        const T* gng = gp + (n * g.O + gr * Og) * HW;
+        const T* wg = wp + gr * Og * K;
+        if (need_x && K > 0 && HW > 0) {
+          if (Og > 0) {
+            cpu::gemm<T>(true, false, K, HW, Og, T(1), wg, K, gng, HW, T(0), col.data(), HW);
+            col2im(col.data(), g, gx->data<T>() + (n * g.C + gr * g.Cg()) * g.H * g.W);
+          }
+        }
+        if (need_w && K > 0 && Og > 0 && HW > 0) {
+          im2col(xp + (n * g.C + gr * g.Cg()) * g.H * g.W, g, col.data());
+          cpu::gemm<T>(false, true, Og, K, HW, T(1), gng, HW, col.data(), HW, T(1), gw->data<T>() + gr * Og * K, K);
+        }
+      }
+    if (need_b) {
+      T* b = gb->data<T>();
+      for (int64_t o = 0; o < g.O; ++o) {
+        T s = T(0);
+        for (int64_t n = 0; n < g.N; ++n) {
+          const T* r = gp + (n * g.O + o) * HW;
+          for (int64_t k = 0; k < HW; ++k) s += r[k];
+        }
+        b[o] = s;
+      }
+    }
+  });
+}
+
+// Recorded im2col / col2im over whole (N, C, H, W) tensors (no groups): each is the other's VJP,
+// so the conv VJP built from them (and matmul) is differentiable again. p = {kh, kw, sh, sw, ph, pw, dh, dw}.
+ConvGeom unfold_geom(const DimVec& xs, const DimVec& p) {
+  return geom_of(xs, DimVec{1, xs[1], p[0], p[1]}, DimVec{p[2], p[3], p[4], p[5], p[6], p[7], 1});
+}
+Tensor col2im_op(const Tensor& cols, const DimVec& xshape, const DimVec& p);
+
+Tensor im2col_op(const Tensor& x_in, const DimVec& p) {
+  const ConvGeom g = unfold_geom(x_in->sizes, p);
+  Tensor x = contiguous(detach(x_in));
+  const int64_t K = g.K(), L = g.HW();
+  Tensor out = empty(DimVec{g.N, K, L}, x->dtype, x->device());
+  dispatch<kFloats>(x->dtype, "im2col", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t n = 0; n < g.N; ++n) im2col(x->data<T>() + n * g.C * g.H * g.W, g, out->data<T>() + n * K * L);
+  });
+  if (auto node = make_node("Im2ColBackward0", [](OpNode& n, TensorList& gr) -> TensorList {
+        return {col2im_op(gr[0], n.shape, n.shape2)};
+      }, {&x_in})) {
+    node->shape = x_in->sizes;
+    node->shape2 = p;
+    attach(node, out);
+  }
+  return out;
+}
+
+Tensor col2im_op(const Tensor& cols_in, const DimVec& xshape, const DimVec& p) {
+  const ConvGeom g = unfold_geom(xshape, p);
+  Tensor cols = contiguous(detach(cols_in));
+  const int64_t K = g.K(), L = g.HW();
+  Tensor out = zeros_raw(xshape, cols->dtype, cols->device());
+  dispatch<kFloats>(cols->dtype, "col2im", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t n = 0; n < g.N; ++n) col2im(cols->data<T>() + n * K * L, g, out->data<T>() + n * g.C * g.H * g.W);
+  });
+  if (auto node = make_node("Col2ImBackward0", [](OpNode& n, TensorList& gr) -> TensorList {
+        return {im2col_op(gr[0], n.shape2)};
+      }, {&cols_in})) {
+    node->shape2 = p;
+    attach(node, out);
+  }
+  return out;
+}
+
+// The conv VJP from recorded ops (used when the backward itself is recorded: create_graph=True).
+void conv2d_backward_recorded(const Tensor& go_in, const Tensor& x_in, const Tensor& w_in, const DimVec& P,
+                              bool need_x, bool need_w, bool need_b, Tensor& gx, Tensor& gw, Tensor& gb) {
+  const bool d1 = x_in->dim() == 3;
+  Tensor x = d1 ? unsqueeze(x_in, 2) : x_in, w = d1 ? unsqueeze(w_in, 2) : w_in, go = d1 ? unsqueeze(go_in, 2) : go_in;
+  const int64_t N = x->sizes[0], C = x->sizes[1], O = w->sizes[0], G = P[6];
+  const int64_t kh = w->sizes[2], kw = w->sizes[3], L = go->sizes[2] * go->sizes[3];
+  const int64_t Og = O / G, K = (C / G) * kh * kw;
+  const DimVec up{kh, kw, P[0], P[1], P[2], P[3], P[4], P[5]};
+  Tensor gor = reshape(go, DimVec{N, G, Og, L});
+  if (need_x) {
+    Tensor cols = matmul(transpose(reshape(w, DimVec{G, Og, K}), 1, 2), gor);  // (N, G, K, L)
+    gx = col2im_op(reshape(cols, DimVec{N, G * K, L}), x->sizes, up);
+    if (d1) gx = squeeze_dim(gx, 2);
+  }
+  if (need_w) {
+    Tensor cols = reshape(im2col_op(x, up), DimVec{N, G, K, L});
+    gw = reshape(sum(matmul(gor, transpose(cols, 2, 3)), DimVec{0}, false), w_in->sizes);
+  }
+  if (need_b) {
+    DimVec dims{0};
+    for (int64_t d = 2; d < go_in->dim(); ++d) dims.push_back(d);
+    gb = sum(go_in, dims, false);
+  }
+}
+
+}  // namespace
+
+Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias, const DimVec& stride_in,
+                   const DimVec& padding_in, const DimVec& dilation_in, int64_t groups) {
+  const int64_t sd = input->dim() == 3 ? 1 : 2;  // spatial dims
+  const char* op = sd == 1 ? "conv1d" : "conv2d";
+  check_same_device(input, weight, op);
+  GG_CHECK(input->dim() == 3 || input->dim() == 4, "Expected ", sd + 1, "D (unbatched) or ", sd + 2,
+           "D (batched) input to ", op, ", but got input of size: ", lst(input->sizes));
+  GG_CHECK(weight->dim() == input->dim(), op, ": expected weight to be ", input->dim(),
+           "-dimensional, but got weight of size ", lst(weight->sizes), " for input of size ",
+           lst(input->sizes));
+  GG_CHECK((int64_t)stride_in.size() == sd && (int64_t)padding_in.size() == sd && (int64_t)dilation_in.size() == sd,
+           op, ": expected stride, padding and dilation to have ", sd, " elements");
+  // 1-D reads as 2-D with a unit height.
+  const DimVec stride = sd == 1 ? DimVec{1, stride_in[0]} : stride_in;
+  const DimVec padding = sd == 1 ? DimVec{0, padding_in[0]} : padding_in;
+  const DimVec dilation = sd == 1 ? DimVec{1, dilation_in[0]} : dilation_in;
+  GG_CHECK(stride[0] > 0 && stride[1] > 0, "non-positive stride is not supported [", op, ": stride ",
+           lst(stride_in), "]");
+  GG_CHECK(padding[0] >= 0 && padding[1] >= 0, "negative padding is not supported [", op, ": padding ",
+           lst(padding_in), "]");
+  GG_CHECK(dilation[0] > 0 && dilation[1] > 0, "dilation should be greater than zero [", op, ": dilation ",
+           lst(dilation_in), "]");
+  GG_CHECK(groups > 0, "non-positive groups is not supported [", op, ": groups=", groups, "]");
+  GG_CHECK_KIND(is_floating(input->dtype), NotImplemented, "\"", op, "\" not implemented for '",
+                short_name(input->dtype), "'");
+  GG_CHECK(input->dtype == weight->dtype, "Input type (", short_name(input->dtype), ") and weight type (",
+           short_name(weight->dtype), ") should be the same [", op, "]");
+  GG_CHECK(weight->sizes[0] >= groups, "Given groups=", groups, ", expected weight to be at least ", groups,
+           " at dimension 0, but got weight of size ", lst(weight->sizes), " instead [", op, "]");
+  GG_CHECK(weight->sizes[0] % groups == 0, "Given groups=", groups,
+           ", expected weight to be divisible by ", groups, " at dimension 0, but got weight of size ",
+           lst(weight->sizes), " instead [", op, "]");
+  GG_CHECK(input->sizes[1] == weight->sizes[1] * groups, "Given groups=", groups, ", weight of size ",
+           lst(weight->sizes), ", expected input", lst(input->sizes), " to have ",
+           weight->sizes[1] * groups, " channels, but got ", input->sizes[1], " channels instead [", op, "]");
+  if (bias) {
+    check_same_device(input, bias, op);
+    GG_CHECK(bias->dim() == 1 && bias->sizes[0] == weight->sizes[0], "Given weight of size ",
+             lst(weight->sizes), ", expected bias to be 1-dimensional with ", weight->sizes[0],
+             " elements, but got bias of size ", lst(bias->sizes), " instead [", op, "]");
+    GG_CHECK(bias->dtype == input->dtype, "Input type (", short_name(input->dtype), ") and bias type (",
+             short_name(bias->dtype), ") should be the same [", op, "]");
+  }
+  const DimVec params{stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups};
+  const ConvGeom g = geom_of(input->sizes, weight->sizes, params);
+  const int64_t eh = g.dh * (g.kh - 1) + 1, ew = g.dw * (g.kw - 1) + 1;
+  GG_CHECK(g.H + 2 * g.ph >= eh && g.W + 2 * g.pw >= ew, "Calculated padded input size per channel: (",
+           g.H + 2 * g.ph, " x ", g.W + 2 * g.pw, "). Kernel size: (", eh, " x ", ew,
+           "). Kernel size can't be greater than actual input size [", op, "]");
+  Tensor x = contiguous(detach(input)), w = contiguous(detach(weight));
+  Tensor out = empty(sd == 1 ? DimVec{g.N, g.O, g.Wo} : DimVec{g.N, g.O, g.Ho, g.Wo}, input->dtype, input->device());
+  const int64_t K = g.K(), HW = g.HW(), Og = g.Og();
+  dispatch<kFloats>(x->dtype, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* xp = x->data<T>();
+    const T* wp = w->data<T>();
+    T* op = out->data<T>();
+    std::vector<T> col(static_cast<size_t>(K * HW));
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t gr = 0; gr < g.G; ++gr) {
+        T* o = op + (n * g.O + gr * Og) * HW;
+        if (K == 0 || Og == 0 || HW == 0) {
+          std::fill(o, o + Og * HW, T(0));
+          continue;
+        }
+        im2col(xp + (n * g.C + gr * g.Cg()) * g.H * g.W, g, col.data());
+        cpu::gemm<T>(false, false, Og, HW, K, T(1), wp + gr * Og * K, K, col.data(), HW, T(0), o, HW);
+      }
+    if (bias) {
+      Tensor b = contiguous(detach(bias));
+      const T* bp = b->data<T>();
+      for (int64_t n = 0; n < g.N; ++n)
+        for (int64_t oc = 0; oc < g.O; ++oc) {
+          T* o = op + (n * g.O + oc) * HW;
+          for (int64_t k = 0; k < HW; ++k) o[k] += bp[oc];
+        }
+    }
+  });
+  if (auto node = make_node("ConvolutionBackward0", [](OpNode& n, TensorList& grads) -> TensorList {
+        Tensor gx, gw, gb;
+        if (!grads[0]) return {gx, gw, gb};
+        if (grad_enabled()) {  // create_graph: a differentiable VJP
+          conv2d_backward_recorded(grads[0], n.get(0), n.get(1), n.shape, n.needs_input_grad(0),
+                                   n.needs_input_grad(1), n.needs_input_grad(2), gx, gw, gb);
+          return {gx, gw, gb};
+        }
+        conv2d_backward_raw(grads[0], n.get(0), n.get(1), n.shape, n.needs_input_grad(0), n.needs_input_grad(1),
+                            n.needs_input_grad(2), gx, gw, gb);
+        return {gx, gw, gb};
+      }, {&input, &weight, &bias})) {
+    node->shape = params;
+    node->save("input", input);
+    node->save("weight", weight);
+    attach(node, out);
+  }
+  return out;
+}
+
+
+// ---- pooling: max_pool2d (with indices), avg_pool2d, adaptive_avg_pool2d ----
+namespace {
+
+int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
+  const int64_t num = in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
+  int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+  if (ceil_mode && (out - 1) * s >= in + p) --out;
+  return out;
+}
+
+// Input (C, H, W) or (N, C, H, W) read as P planes of H x W.
+struct Planes {
+  int64_t P, H, W;
+  DimVec lead;  // sizes before H, W
+};
+
+Planes planes_of(const Tensor& x, const char* op) {
+  GG_CHECK(x->dim() == 3 || x->dim() == 4, "non-empty 3D or 4D (batch mode) tensor expected for input [", op,
+           ": got input of size ", lst(x->sizes), "]");
+  for (int64_t d = 1; d < x->dim(); ++d)
+    GG_CHECK(x->sizes[d] > 0, "Expected input's non-batch dimensions to have positive length, but input has a shape of ",
+             lst(x->sizes), " and non-batch dimension ", x->sizes[d], " has length zero! [", op, "]");
+  GG_CHECK_KIND(is_floating(x->dtype), NotImplemented, "\"", op, "\" not implemented for '", short_name(x->dtype), "'");
+  Planes p;
+  p.H = x->sizes[x->dim() - 2];
+  p.W = x->sizes[x->dim() - 1];
+  p.lead = DimVec(x->sizes.begin(), x->sizes.end() - 2);
+  p.P = 1;
+  for (auto s : p.lead) p.P *= s;
+  return p;
+}
+
+DimVec with_hw(const DimVec& lead, int64_t h, int64_t w) {
+  DimVec s = lead;
+  s.push_back(h);
+  s.push_back(w);
+  return s;
+}
+
+void check_pool_args(const char* op, const DimVec& k, const DimVec& s, const DimVec& pad, const DimVec& dil) {
+  GG_CHECK(k.size() == 2 && s.size() == 2 && pad.size() == 2 && dil.size() == 2, op,
+           ": kernel_size, stride, padding and dilation must have 2 elements");
+  GG_CHECK(k[0] > 0 && k[1] > 0, "kernel size should be greater than zero, but got kH: ", k[0], " kW: ", k[1],
+           " [", op, "]");
+  GG_CHECK(s[0] > 0 && s[1] > 0, "stride should be greater than zero, but got dH: ", s[0], " dW: ", s[1], " [", op, "]");
+  GG_CHECK(dil[0] > 0 && dil[1] > 0, "dilation should be greater than zero, but got dilationH: ", dil[0],
+           " dilationW: ", dil[1], " [", op, "]");
+  GG_CHECK(pad[0] >= 0 && pad[1] >= 0 && pad[0] <= k[0] / 2 && pad[1] <= k[1] / 2,
+           "pad should be at most half of effective kernel size, but got pad=", lst(pad), ", kernel_size=",
+           lst(k), " [", op, "]");
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const DimVec& k, const DimVec& s,
+                                                  const DimVec& pad, const DimVec& dil, bool ceil_mode) {
+  const char* op = "max_pool2d";
+  check_pool_args(op, k, s, pad, dil);
+  Planes pl = planes_of(input, op);
+  const int64_t Ho = pool_out_size(pl.H, k[0], s[0], pad[0], dil[0], ceil_mode);
+  const int64_t Wo = pool_out_size(pl.W, k[1], s[1], pad[1], dil[1], ceil_mode);
+  GG_CHECK(Ho > 0 && Wo > 0, "Given input size: (", pl.H, "x", pl.W, "). Calculated output size: (", Ho, "x", Wo,
+           "). Output size is too small [", op, ": input of size ", lst(input->sizes), "]");
+  Tensor x = contiguous(detach(input));
+  const DimVec oshape = with_hw(pl.lead, Ho, Wo);
+  Tensor out = empty(oshape, x->dtype, x->device());
+  Tensor idx = empty(oshape, DType::Int64, x->device());
+  dispatch<kFloats>(x->dtype, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* xp = x->data<T>();
+    T* o = out->data<T>();
+    int64_t* ip = idx->data<int64_t>();
+    for (int64_t p = 0; p < pl.P; ++p) {
+      const T* xs = xp + p * pl.H * pl.W;
+      for (int64_t oh = 0; oh < Ho; ++oh)
+        for (int64_t ow = 0; ow < Wo; ++ow) {
+          T best = -std::numeric_limits<T>::infinity();
+          int64_t bi = -1;
+          for (int64_t i = 0; i < k[0]; ++i) {
+            const int64_t ih = oh * s[0] - pad[0] + i * dil[0];
+            if (ih < 0 || ih >= pl.H) continue;
+            for (int64_t j = 0; j < k[1]; ++j) {
+              const int64_t iw = ow * s[1] - pad[1] + j * dil[1];
+              if (iw < 0 || iw >= pl.W) continue;
+              const T v = xs[ih * pl.W + iw];
+              if (bi < 0 || v > best || std::isnan(v)) {
+                best = v;
+                bi = ih * pl.W + iw;
+              }
+            }
+          }
+          const int64_t q = (p * Ho + oh) * Wo + ow;
+          o[q] = best;
+          ip[q] = bi < 0 ? 0 : bi;
+        }
+    }
+  });
+  if (auto node = make_node("MaxPool2DWithIndicesBackward0", [](OpNode& n, TensorList& g) -> TensorList {
+        // Scatter-add the gradient into the argmax positions (recorded, so double backward works).
+        Tensor ind = n.get(1);
+        const DimVec& xs = n.shape;
+        const int64_t HW = xs[xs.size() - 2] * xs[xs.size() - 1];
+        const int64_t HoWo = ind->sizes[ind->dim() - 2] * ind->sizes[ind->dim() - 1];
+        const int64_t P = HoWo == 0 ? 0 : ind->numel() / HoWo;
+        Tensor base = zeros_raw(DimVec{P, HW}, n.dtype, g[0]->device());
+        if (base->numel() == 0 || HoWo == 0) return {reshape(base, xs)};
+        return {reshape(scatter_add(base, 1, reshape(ind, DimVec{P, HoWo}), reshape(g[0], DimVec{P, HoWo})), xs)};
+      }, {&input})) {
+    node->shape = input->sizes;
+    node->dtype = input->dtype;
+    node->save("self", input);
+    node->save("result1", idx);
+    attach(node, out);
+  }
+  return {out, idx};
+}
+
+namespace {
+
+// Shared by avg_pool2d's forward and backward: calls f(out_pos, in_pos, 1/divisor) for each tap.
+struct AvgPoolCfg {
+  int64_t H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, divisor;  // divisor 0: none
+  bool count_include_pad;
+};
+
+template <typename F>
+void avg_pool_taps(const AvgPoolCfg& c, F f) {
+  for (int64_t oh = 0; oh < c.Ho; ++oh)
+    for (int64_t ow = 0; ow < c.Wo; ++ow) {
+      int64_t hs = oh * c.sh - c.ph, ws = ow * c.sw - c.pw;
+      int64_t he = std::min(hs + c.kh, c.H + c.ph), we = std::min(ws + c.kw, c.W + c.pw);
+      const int64_t pool = (he - hs) * (we - ws);
+      hs = std::max<int64_t>(hs, 0);
+      ws = std::max<int64_t>(ws, 0);
+      he = std::min(he, c.H);
+      we = std::min(we, c.W);
+      if (hs >= he || ws >= we) continue;
+      const int64_t div = c.divisor ? c.divisor : c.count_include_pad ? pool : (he - hs) * (we - ws);
+      const double inv = 1.0 / double(div);
+      for (int64_t ih = hs; ih < he; ++ih)
+        for (int64_t iw = ws; iw < we; ++iw) f(oh * c.Wo + ow, ih * c.W + iw, inv, div);
+    }
+}
+
+// Adaptive windows: [floor(i*in/out), ceil((i+1)*in/out)).
+inline int64_t ad_start(int64_t i, int64_t out, int64_t in) { return (i * in) / out; }
+inline int64_t ad_end(int64_t i, int64_t out, int64_t in) { return ((i + 1) * in + out - 1) / out; }
+
+}  // namespace
+
+namespace {
+// avg_pool2d's VJP as a recorded op (linear in the gradient: its own VJP is avg_pool2d again).
+// q = {kh, kw, sh, sw, ph, pw, divisor, count_include_pad, ceil_mode}.
+Tensor avg_pool2d_backward_op(const Tensor& g_in, const DimVec& xs, const DimVec& q) {
+  Tensor go = contiguous(detach(g_in));
+  AvgPoolCfg c{xs[xs.size() - 2], xs[xs.size() - 1], go->sizes[go->dim() - 2], go->sizes[go->dim() - 1],
+               q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7] != 0};
+  Tensor gx = zeros_raw(xs, go->dtype, go->device());
+  const int64_t P = c.Ho * c.Wo == 0 ? 0 : go->numel() / (c.Ho * c.Wo);
+  dispatch<kFloats>(go->dtype, "avg_pool2d_backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t p = 0; p < P; ++p) {
+      const T* gs = go->data<T>() + p * c.Ho * c.Wo;
+      T* xg = gx->data<T>() + p * c.H * c.W;
+      avg_pool_taps(c, [&](int64_t o, int64_t r, double, int64_t div) { xg[r] += gs[o] / T(div); });
+    }
+  });
+  if (auto node = make_node("AvgPool2DBackwardBackward0", [](OpNode& n, TensorList& gg) -> TensorList {
+        const DimVec& q = n.shape2;
+        return {avg_pool2d(gg[0], DimVec{q[0], q[1]}, DimVec{q[2], q[3]}, DimVec{q[4], q[5]}, q[8] != 0, q[7] != 0,
+                           q[6])};
+      }, {&g_in})) {
+    node->shape2 = q;
+    attach(node, gx);
+  }
+  return gx;
+}
+}  // namespace
+
+Tensor avg_pool2d(const Tensor& input, const DimVec& k, const DimVec& s, const DimVec& pad, bool ceil_mode,
+                  bool count_include_pad, int64_t divisor_override) {
+  const char* op = "avg_pool2d";
+  check_pool_args(op, k, s, pad, DimVec{1, 1});
+  GG_CHECK(divisor_override >= 0, "divisor must be not zero [", op, "]");
+  Planes pl = planes_of(input, op);
+  const int64_t Ho = pool_out_size(pl.H, k[0], s[0], pad[0], 1, ceil_mode);
+  const int64_t Wo = pool_out_size(pl.W, k[1], s[1], pad[1], 1, ceil_mode);
+  GG_CHECK(Ho > 0 && Wo > 0, "Given input size: (", pl.H, "x", pl.W, "). Calculated output size: (", Ho, "x", Wo,
+           "). Output size is too small [", op, ": input of size ", lst(input->sizes), "]");
+  const AvgPoolCfg cfg{pl.H, pl.W, Ho, Wo, k[0], k[1], s[0], s[1], pad[0], pad[1], divisor_override,
+                       count_include_pad};
+  Tensor x = contiguous(detach(input));
+  Tensor out = zeros_raw(with_hw(pl.lead, Ho, Wo), x->dtype, x->device());
+  dispatch<kFloats>(x->dtype, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* xp = x->data<T>();
+    T* o = out->data<T>();
+    for (int64_t p = 0; p < pl.P; ++p) {
+      const T* xs = xp + p * pl.H * pl.W;
+      T* os = o + p * Ho * Wo;
+      // sum then divide, as PyTorch does
+      std::vector<T> acc(Ho * Wo, T(0));
+      std::vector<int64_t> dv(Ho * Wo, 1);
+      avg_pool_taps(cfg, [&](int64_t q, int64_t r, double, int64_t div) { acc[q] += xs[r]; dv[q] = div; });
+      for (int64_t q = 0; q < Ho * Wo; ++q) os[q] = acc[q] / T(dv[q]);
+    }
+  });
+  if (auto node = make_node("AvgPool2DBackward0", [](OpNode& n, TensorList& g) -> TensorList {
+        return {avg_pool2d_backward_op(g[0], n.shape, n.shape2)};
+      }, {&input})) {
+    node->shape = input->sizes;
+    node->shape2 = DimVec{k[0], k[1], s[0], s[1], pad[0], pad[1], divisor_override, count_include_pad ? 1 : 0,
+                          ceil_mode ? 1 : 0};
+    node->save("self", input);
+    attach(node, out);
+  }
+  return out;
+}
+
+namespace {
+// adaptive_avg_pool2d's VJP as a recorded op (its own VJP is adaptive_avg_pool2d again).
+Tensor adaptive_avg_pool2d_backward_op(const Tensor& g_in, const DimVec& xs) {
+  const int64_t H = xs[xs.size() - 2], W = xs[xs.size() - 1];
+  Tensor go = contiguous(detach(g_in));
+  const int64_t Ho = go->sizes[go->dim() - 2], Wo = go->sizes[go->dim() - 1];
+  Tensor gx = zeros_raw(xs, go->dtype, go->device());
+  const int64_t P = Ho * Wo == 0 ? 0 : go->numel() / (Ho * Wo);
+  dispatch<kFloats>(go->dtype, "adaptive_avg_pool2d_backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t p = 0; p < P; ++p) {
+      const T* gs = go->data<T>() + p * Ho * Wo;
+      T* xg = gx->data<T>() + p * H * W;
+      for (int64_t oh = 0; oh < Ho; ++oh) {
+        const int64_t hs = ad_start(oh, Ho, H), he = ad_end(oh, Ho, H);
+        for (int64_t ow = 0; ow < Wo; ++ow) {
+          const int64_t ws = ad_start(ow, Wo, W), we = ad_end(ow, Wo, W);
+          const T v = gs[oh * Wo + ow] / T((he - hs) * (we - ws));
+          for (int64_t ih = hs; ih < he; ++ih)
+            for (int64_t iw = ws; iw < we; ++iw) xg[ih * W + iw] += v;
+        }
+      }
+    }
+  });
+  if (auto node = make_node("AdaptiveAvgPool2DBackwardBackward0", [](OpNode& n, TensorList& gg) -> TensorList {
+        return {adaptive_avg_pool2d(gg[0], n.shape2)};
+      }, {&g_in})) {
+    node->shape2 = DimVec{Ho, Wo};
+    attach(node, gx);
+  }
+  return gx;
+}
+}  // namespace
+
+Tensor adaptive_avg_pool2d(const Tensor& input, const DimVec& output_size) {
+  const char* op = "adaptive_avg_pool2d";
+  GG_CHECK(output_size.size() == 2, op, ": output_size must be 2");
+  GG_CHECK(output_size[0] >= 0 && output_size[1] >= 0, op, ": elements of output_size must be greater than or equal to 0 but received ",
+           lst(output_size));
+  Planes pl = planes_of(input, op);
+  const int64_t Ho = output_size[0], Wo = output_size[1];
+  Tensor x = contiguous(detach(input));
+  Tensor out = zeros_raw(with_hw(pl.lead, Ho, Wo), x->dtype, x->device());
+  dispatch<kFloats>(x->dtype, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t p = 0; p < pl.P; ++p) {
+      const T* xs = x->data<T>() + p * pl.H * pl.W;
+      T* os = out->data<T>() + p * Ho * Wo;
+      for (int64_t oh = 0; oh < Ho; ++oh) {
+        const int64_t hs = ad_start(oh, Ho, pl.H), he = ad_end(oh, Ho, pl.H);
+        for (int64_t ow = 0; ow < Wo; ++ow) {
+          const int64_t ws = ad_start(ow, Wo, pl.W), we = ad_end(ow, Wo, pl.W);
+          T acc = T(0);
+          for (int64_t ih = hs; ih < he; ++ih)
+            for (int64_t iw = ws; iw < we; ++iw) acc += xs[ih * pl.W + iw];
+          os[oh * Wo + ow] = acc / T((he - hs) * (we - ws));
+        }
+      }
+    }
+  });
+  if (auto node = make_node("AdaptiveAvgPool2DBackward0", [](OpNode& n, TensorList& g) -> TensorList {
+        return {adaptive_avg_pool2d_backward_op(g[0], n.shape)};
+      }, {&input})) {
+    node->shape = input->sizes;
+    node->save("self", input);
+    attach(node, out);
+  }
+  return out;
+}
+
+
+// ---- unfold / fold (nn.functional.unfold / fold): the recorded im2col / col2im above ----
+namespace {
+void check_unfold_args(const char* op, const DimVec& k, const DimVec& d, const DimVec& p, const DimVec& s) {
+  GG_CHECK(k.size() == 2 && d.size() == 2 && p.size() == 2 && s.size() == 2, op,
+           ": kernel_size, dilation, padding and stride must have 2 elements");
+  GG_CHECK(k[0] > 0 && k[1] > 0, "kernel size should be greater than zero, but got kernel_height: ", k[0],
+           " kernel_width: ", k[1], " [", op, "]");
+  GG_CHECK(d[0] > 0 && d[1] > 0, "dilation should be greater than zero, but got dilation_height: ", d[0],
+           " dilation_width: ", d[1], " [", op, "]");
+  GG_CHECK(p[0] >= 0 && p[1] >= 0, "padding should be non-negative, but got pad_height: ", p[0], " pad_width: ", p[1],
+           " [", op, "]");
+  GG_CHECK(s[0] > 0 && s[1] > 0, "stride should be greater than zero, but got stride_height: ", s[0],
+           " stride_width: ", s[1], " [", op, "]");
+}
+}  // namespace
+
+Tensor unfold_im2col(const Tensor& input, const DimVec& k, const DimVec& d, const DimVec& p, const DimVec& s) {
+  check_unfold_args("unfold", k, d, p, s);
+  GG_CHECK(input->dim() == 4, "Input Error: Only 3D or 4D input Tensors are supported (got ", input->dim(),
+           "D) [unfold: input of size ", lst(input->sizes), "]");
+  GG_CHECK_KIND(is_floating(input->dtype), NotImplemented, "\"im2col\" not implemented for '", short_name(input->dtype), "'");
+  const DimVec q{k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]};
+  const ConvGeom g = unfold_geom(input->sizes, q);
+  GG_CHECK(g.Ho > 0 && g.Wo > 0, "Given input with spatial size (", g.H, ", ", g.W, "), kernel_size=(", k[0], ", ",
+           k[1], "), dilation=(", d[0], ", ", d[1], "), padding=(", p[0], ", ", p[1],
+           "), calculated shape of the array of sliding blocks as (", g.Ho, ", ", g.Wo,
+           "), but its components must be at least one. [unfold]");
+  return im2col_op(input, q);
+}
+
+Tensor fold_col2im(const Tensor& input, const DimVec& out_size, const DimVec& k, const DimVec& d, const DimVec& p,
+                   const DimVec& s) {
+  check_unfold_args("fold", k, d, p, s);
+  GG_CHECK(out_size.size() == 2 && out_size[0] > 0 && out_size[1] > 0,
+           "fold: expected output_size to be 2 positive values, but got ", lst(out_size));
+  GG_CHECK(input->dim() == 3, "Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got ",
+           input->dim(), "D) [fold: input of size ", lst(input->sizes), "]");
+  GG_CHECK_KIND(is_floating(input->dtype), NotImplemented, "\"col2im\" not implemented for '", short_name(input->dtype), "'");
+  const int64_t kk = k[0] * k[1];
+  GG_CHECK(input->sizes[1] % kk == 0, "Expected size of input's dimension 1 to be divisible by the product of "
+           "kernel_size, but got input.size(1)=", input->sizes[1], " and kernel_size=(", k[0], ", ", k[1], ") [fold]");
+  const DimVec q{k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]};
+  const DimVec xs{input->sizes[0], input->sizes[1] / kk, out_size[0], out_size[1]};
+  const ConvGeom g = unfold_geom(xs, q);
+  GG_CHECK(g.Ho > 0 && g.Wo > 0 && input->sizes[2] == g.Ho * g.Wo, "Given output_size=(", out_size[0], ", ",
+           out_size[1], "), kernel_size=(", k[0], ", ", k[1], "), dilation=(", d[0], ", ", d[1], "), padding=(", p[0],
+           ", ", p[1], "), stride=(", s[0], ", ", s[1], "), expected size of input's dimension 2 to match the "
+           "calculated number of sliding blocks ", g.Ho, " * ", g.Wo, " = ", g.Ho * g.Wo, ", but got input.size(2)=",
+           input->sizes[2], ". [fold]");
+  return col2im_op(input, xs, q);
+}
+
+}  // namespace gg

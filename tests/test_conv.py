@@ -1,0 +1,358 @@
+"""conv family beyond the op table: differential checks against PyTorch (values, gradients,
+grad_fn names and next_functions), error inputs, zero-size dims, and nn.Conv1d / nn.Conv2d."""
+import math
+
+import numpy as np
+import pytest
+
+import gradgate as gg
+import gradgate.nn as gnn
+import gradgate.nn.functional as GF
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+rng = np.random.default_rng(4321)
+
+
+def _fn_name(t):
+    return None if t.grad_fn is None else type(t.grad_fn).__name__
+
+
+def _next_names(t):
+    return [None if f is None else type(f).__name__ for f, _ in t.grad_fn.next_functions]
+
+
+def _pair(arrs, dtype="float64"):
+    g = [gg.tensor(a.astype(dtype), requires_grad=True) for a in arrs]
+    t = [torch.tensor(a.astype(dtype), requires_grad=True) for a in arrs]
+    return g, t
+
+
+CONV2D_CASES = [
+    # (x shape, w shape, bias, kwargs)
+    ((2, 3, 7, 6), (4, 3, 3, 3), True, {}),
+    ((2, 3, 7, 6), (4, 3, 3, 2), False, dict(stride=2, padding=1)),
+    ((1, 4, 8, 9), (6, 2, 3, 3), True, dict(stride=(2, 1), padding=(1, 2), dilation=(2, 1), groups=2)),
+    ((2, 6, 5, 5), (6, 1, 3, 3), True, dict(padding=1, groups=6)),  # depthwise
+    ((3, 2, 5, 5), (3, 2, 1, 1), True, {}),
+    ((1, 2, 5, 6), (3, 2, 3, 2), True, dict(padding="same")),
+    ((1, 2, 5, 6), (3, 2, 2, 4), True, dict(padding="same", dilation=(1, 2))),
+    ((1, 2, 5, 6), (3, 2, 3, 2), True, dict(padding="valid")),
+    ((3, 7, 6), (4, 3, 3, 3), True, dict(padding=1)),  # unbatched
+]
+
+
+@pytest.mark.parametrize("xs,ws,bias,kw", CONV2D_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_conv2d_matches_torch(xs, ws, bias, kw, dtype):
+    arrs = [rng.standard_normal(xs), rng.standard_normal(ws)] + ([rng.standard_normal(ws[0])] if bias else [])
+    g, t = _pair(arrs, dtype)
+    gout = GF.conv2d(*g, **kw) if bias else GF.conv2d(g[0], g[1], **kw)
+    tout = TF.conv2d(*t, **kw) if bias else TF.conv2d(t[0], t[1], **kw)
+    tol = 1e-4 if dtype == "float32" else 1e-10
+    assert tuple(gout.shape) == tuple(tout.shape)
+    np.testing.assert_allclose(gout.detach().numpy(), tout.detach().numpy(), rtol=tol, atol=tol)
+    assert _fn_name(gout) == _fn_name(tout)
+    if kw.get("padding") != "same":  # (PyTorch pads odd 'same' with constant_pad_nd; we use cat)
+        assert _next_names(gout) == _next_names(tout)
+    go = rng.standard_normal(tuple(tout.shape)).astype(dtype)
+    gout.backward(gg.tensor(go))
+    tout.backward(torch.tensor(go))
+    for a, b in zip(g, t):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol * 10, atol=tol * 10)
+
+
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((2, 3, 9), (4, 3, 3), {}),
+    ((2, 4, 9), (6, 2, 2), dict(stride=2, padding=1, dilation=2, groups=2)),
+    ((4, 9), (2, 4, 3), dict(padding="same")),  # unbatched
+])
+def test_conv1d_matches_torch(xs, ws, kw):
+    g, t = _pair([rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])])
+    gout, tout = gg.conv1d(*g, **kw), torch.conv1d(*t, **kw)
+    np.testing.assert_allclose(gout.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-10)
+    assert _fn_name(gout) == _fn_name(tout)
+    gout.sum().backward()
+    tout.sum().backward()
+    for a, b in zip(g, t):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_conv2d_partial_requires_grad_and_gradcheck():
+    x = gg.tensor(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)
+    w = gg.tensor(rng.standard_normal((2, 1, 2, 2)))
+    out = gg.conv2d(x, w, groups=2, stride=2)
+    tout = torch.conv2d(torch.tensor(x.detach().numpy(), requires_grad=True), torch.tensor(w.numpy()),
+                        groups=2, stride=2)
+    assert _next_names(out) == _next_names(tout)
+    out.sum().backward()
+    assert w.grad is None and x.grad is not None
+    b = gg.tensor(rng.standard_normal(2), requires_grad=True)
+    w.requires_grad_(True)
+    assert gg.autograd.gradcheck(lambda x, w, b: GF.conv2d(x, w, b, padding=1, dilation=(1, 2), groups=2),
+                                 (x, w, b))
+
+
+def test_conv_double_backward_matches_torch_and_gradgradcheck():
+    # d/d(x, w) of a gradient penalty: the conv VJP is recorded (unfold/fold + matmul) under create_graph
+    for fn_g, fn_t, xs, ws, kw in [(GF.conv2d, TF.conv2d, (2, 4, 5, 6), (4, 2, 3, 2), dict(stride=(2, 1), padding=1,
+                                                                                             dilation=(1, 2), groups=2)),
+                                   (GF.conv1d, TF.conv1d, (2, 3, 7), (2, 3, 3), dict(padding=1, stride=2))]:
+        g, t = _pair([rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])])
+        outs = []
+        for f, (x, w, b), lib in ((fn_g, g, gg), (fn_t, t, torch)):
+            y = f(x, w, b, **kw)
+            gx, gw = lib.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+            ((gx * gx).sum() + (gw ** 3).sum()).backward()
+            outs.append([v.detach().numpy() for v in (gx, gw, x.grad, w.grad, b.grad)])
+        for a, b in zip(*outs):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+    x = gg.tensor(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)
+    w = gg.tensor(rng.standard_normal((2, 1, 2, 2)), requires_grad=True)
+    b = gg.tensor(rng.standard_normal(2), requires_grad=True)
+    assert gg.autograd.gradgradcheck(lambda x, w, b: GF.conv2d(x, w, b, padding=1, groups=2), (x, w, b))
+
+
+def test_conv2d_zero_size():
+    x = gg.zeros(0, 3, 5, 5, requires_grad=True)
+    w = gg.ones(2, 3, 3, 3, requires_grad=True)
+    b = gg.ones(2, requires_grad=True)
+    out = GF.conv2d(x, w, b)
+    assert tuple(out.shape) == (0, 2, 3, 3)
+    out.sum().backward()
+    assert tuple(x.grad.shape) == (0, 3, 5, 5)
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((2, 3, 3, 3)))
+    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(2))
+    # zero output channels: an error, as in PyTorch
+    with pytest.raises(RuntimeError, match=r"at least 1 at dimension 0.*\[0, 3, 3, 3\]"):
+        GF.conv2d(gg.ones(1, 3, 4, 4), gg.ones(0, 3, 3, 3))
+
+
+@pytest.mark.parametrize("args,kw,exc,words", [
+    (((2, 3), (4, 3, 3, 3)), {}, RuntimeError, ["conv2d", "[2, 3]"]),
+    (((1, 5, 8, 8), (4, 3, 3, 3)), {}, RuntimeError, ["groups=1", "[4, 3, 3, 3]", "[1, 5, 8, 8]", "channels"]),
+    (((1, 3, 2, 2), (4, 3, 3, 3)), {}, RuntimeError, ["Kernel size can't be greater", "conv2d"]),
+    (((1, 4, 5, 5), (3, 2, 3, 3)), dict(groups=2), RuntimeError, ["divisible", "[3, 2, 3, 3]"]),
+    (((1, 3, 5, 5), (4, 3, 3, 3)), dict(stride=0), RuntimeError, ["stride", "conv2d"]),
+    (((1, 3, 5, 5), (4, 3, 3, 3)), dict(padding=-1), RuntimeError, ["padding", "conv2d"]),
+    (((1, 3, 5, 5), (4, 3, 3, 3)), dict(stride=2, padding="same"), RuntimeError, ["strided", "conv2d"]),
+    (((1, 3, 5, 5), (4, 3, 3, 3)), dict(padding="full"), RuntimeError, ["Invalid padding string", "conv2d"]),
+])
+def test_conv2d_errors(args, kw, exc, words):
+    x, w = (gg.zeros(*s) for s in args)
+    with pytest.raises(exc) as ei:
+        GF.conv2d(x, w, **kw)
+    for word in words:
+        assert word in str(ei.value)
+    # PyTorch raises the same type
+    with pytest.raises(exc):
+        TF.conv2d(torch.zeros(*args[0]), torch.zeros(*args[1]), **kw)
+
+
+def test_conv2d_dtype_and_bias_errors():
+    with pytest.raises(RuntimeError, match="conv2d"):
+        GF.conv2d(gg.zeros(1, 3, 5, 5), gg.zeros(4, 3, 3, 3, dtype=gg.float64))
+    with pytest.raises(RuntimeError, match=r"bias.*\[3\]"):
+        GF.conv2d(gg.zeros(1, 3, 5, 5), gg.zeros(4, 3, 3, 3), gg.zeros(3))
+    with pytest.raises(NotImplementedError, match="conv2d"):
+        GF.conv2d(gg.zeros(1, 3, 5, 5, dtype=gg.int64), gg.zeros(4, 3, 3, 3, dtype=gg.int64))
+    with pytest.raises(RuntimeError, match="conv1d"):
+        GF.conv1d(gg.zeros(1, 3, 5, 5), gg.zeros(4, 3, 3))
+
+
+def test_nn_conv_modules_match_torch():
+    for gcls, tcls, kw in [(gnn.Conv2d, torch.nn.Conv2d, dict(kernel_size=3, stride=2, padding=1)),
+                           (gnn.Conv2d, torch.nn.Conv2d, dict(kernel_size=(3, 2), groups=2, bias=False,
+                                                               dilation=2)),
+                           (gnn.Conv2d, torch.nn.Conv2d, dict(kernel_size=3, padding="same")),
+                           (gnn.Conv1d, torch.nn.Conv1d, dict(kernel_size=3, stride=1))]:
+        gm, tm = gcls(4, 6, **kw), tcls(4, 6, **kw)
+        assert repr(gm) == repr(tm)
+        assert tuple(gm.weight.shape) == tuple(tm.weight.shape)
+        assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+        # PyTorch's default init bounds
+        fan_in = gm.weight.shape[1] * math.prod(gm.weight.shape[2:])
+        bound = 1 / math.sqrt(fan_in)
+        assert np.abs(gm.weight.detach().numpy()).max() <= bound + 1e-7
+        if gm.bias is not None:
+            assert np.abs(gm.bias.detach().numpy()).max() <= bound + 1e-7
+        with torch.no_grad():
+            tm.weight.copy_(torch.tensor(gm.weight.detach().numpy()))
+            if tm.bias is not None:
+                tm.bias.copy_(torch.tensor(gm.bias.detach().numpy()))
+        shape = (2, 4, 7, 8) if gcls is gnn.Conv2d else (2, 4, 9)
+        x = rng.standard_normal(shape).astype("float32")
+        gout, tout = gm(gg.tensor(x)), tm(torch.tensor(x))
+        np.testing.assert_allclose(gout.detach().numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-5)
+        assert _fn_name(gout) == _fn_name(tout)
+
+
+def test_conv2d_training_step_decreases_loss():
+    gg.manual_seed(0)
+    m = gnn.Conv2d(2, 3, 3, padding=1)
+    x = gg.randn(4, 2, 6, 6)
+    y = gg.randn(4, 3, 6, 6)
+    opt = gg.optim.SGD(m.parameters(), lr=0.05)
+    losses = []
+    for _ in range(5):
+        opt.zero_grad()
+        loss = ((m(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+
+
+# ---- pooling ----
+POOL_CASES = [
+    ("max", (2, 3, 7, 6), dict(kernel_size=2)),
+    ("max", (2, 3, 7, 6), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("max", (1, 2, 9, 8), dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1), dilation=(2, 1))),
+    ("max", (3, 7, 6), dict(kernel_size=2, stride=1)),  # unbatched
+    ("avg", (2, 3, 7, 6), dict(kernel_size=2)),
+    ("avg", (2, 3, 7, 6), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("avg", (2, 3, 7, 6), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("avg", (1, 2, 5, 5), dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1), divisor_override=4)),
+    ("avg", (3, 5, 6), dict(kernel_size=2, ceil_mode=True)),
+    ("adaptive", (2, 3, 7, 6), dict(output_size=(3, 4))),
+    ("adaptive", (2, 3, 5, 5), dict(output_size=7)),
+    ("adaptive", (3, 5, 6), dict(output_size=(None, 2))),
+    ("adaptive", (2, 3, 5, 6), dict(output_size=1)),
+]
+_POOL = {"max": ("max_pool2d",), "avg": ("avg_pool2d",), "adaptive": ("adaptive_avg_pool2d",)}
+
+
+@pytest.mark.parametrize("kind,shape,kw", POOL_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_pool_matches_torch(kind, shape, kw, dtype):
+    name = _POOL[kind][0]
+    (gx,), (tx,) = _pair([rng.standard_normal(shape)], dtype)
+    gout, tout = getattr(GF, name)(gx, **kw), getattr(TF, name)(tx, **kw)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    assert tuple(gout.shape) == tuple(tout.shape)
+    np.testing.assert_allclose(gout.detach().numpy(), tout.detach().numpy(), rtol=tol, atol=tol)
+    assert _fn_name(gout) == _fn_name(tout)
+    assert _next_names(gout) == _next_names(tout)
+    go = rng.standard_normal(tuple(tout.shape)).astype(dtype)
+    gout.backward(gg.tensor(go))
+    tout.backward(torch.tensor(go))
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=tol * 10, atol=tol * 10)
+
+
+def test_max_pool2d_indices_ties_nan_and_double_backward():
+    x = np.array([[[[1.0, 3.0, 3.0, 0.0], [2.0, np.nan, -1.0, 5.0], [4.0, 4.0, 0.0, 0.0], [-np.inf, -np.inf, 7, 7]]]])
+    gout, gidx = GF.max_pool2d(gg.tensor(x), 2, return_indices=True)
+    tout, tidx = TF.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(gout.numpy(), tout.numpy())
+    np.testing.assert_array_equal(gidx.numpy(), tidx.numpy())
+    assert gidx.dtype == gg.int64
+    # the backward is a scatter of recorded ops: double backward works
+    xs = gg.tensor(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)
+    assert gg.autograd.gradgradcheck(lambda t: GF.max_pool2d(t, 2, stride=1, padding=1), (xs,))
+
+
+def test_pool_gradcheck_and_double_backward():
+    x = gg.tensor(rng.standard_normal((1, 2, 5, 4)), requires_grad=True)
+    assert gg.autograd.gradcheck(lambda t: GF.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False), (x,))
+    assert gg.autograd.gradcheck(lambda t: GF.adaptive_avg_pool2d(t, (3, 3)), (x,))
+    for name, kw in [("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+                     ("avg_pool2d", dict(kernel_size=2, divisor_override=3)),
+                     ("adaptive_avg_pool2d", dict(output_size=(2, 3))),
+                     ("max_pool2d", dict(kernel_size=2, stride=1))]:
+        f = lambda t: getattr(GF, name)(t, **kw)  # noqa: E731
+        assert gg.autograd.gradgradcheck(f, (x,))
+        # double backward against PyTorch, grad_fn names of the recorded VJP included
+        tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+        gx = x.detach().requires_grad_(True)
+        outs = []
+        for lib, fn, v in ((gg, f, gx), (torch, lambda t: getattr(TF, name)(t, **kw), tx)):
+            y = fn(v)
+            (g1,) = lib.autograd.grad((y * y).sum(), (v,), create_graph=True)
+            (g1 ** 3).sum().backward()
+            outs.append((g1.detach().numpy(), v.grad.numpy(), _fn_name(g1)))
+        np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-9, atol=1e-9)
+        if name != "max_pool2d":  # (PyTorch's max-pool VJP is one fused op; ours a recorded scatter_add)
+            assert outs[0][2] == outs[1][2]
+
+
+@pytest.mark.parametrize("fn,args,words", [
+    ("max_pool2d", ((2, 3), 2), ["3D or 4D", "[2, 3]"]),
+    ("max_pool2d", ((1, 1, 5, 5), 3, 1, 2), ["pad should be at most half", "max_pool2d"]),
+    ("max_pool2d", ((1, 1, 2, 2), 3), ["Output size is too small", "max_pool2d"]),
+    ("avg_pool2d", ((1, 1, 2, 2), 3), ["Output size is too small", "avg_pool2d"]),
+    ("avg_pool2d", ((1, 1, 5, 5), 3, 1, 2), ["pad should be at most half", "avg_pool2d"]),
+    ("adaptive_avg_pool2d", ((5, 5), 2), ["3D or 4D", "[5, 5]"]),
+    ("max_pool2d", ((1, 0, 5, 5), 2), ["[1, 0, 5, 5]"]),
+])
+def test_pool_errors(fn, args, words):
+    with pytest.raises(RuntimeError) as ei:
+        getattr(GF, fn)(gg.zeros(*args[0]), *args[1:])
+    for w in words:
+        assert w in str(ei.value)
+    with pytest.raises(RuntimeError):
+        getattr(TF, fn)(torch.zeros(*args[0]), *args[1:])
+
+
+def test_pool_zero_batch():
+    for f in (lambda t: GF.max_pool2d(t, 2), lambda t: GF.avg_pool2d(t, 2),
+              lambda t: GF.adaptive_avg_pool2d(t, (2, 2))):
+        x = gg.zeros(0, 3, 4, 4, requires_grad=True)
+        out = f(x)
+        assert tuple(out.shape) == (0, 3, 2, 2)
+        out.sum().backward()
+        assert tuple(x.grad.shape) == (0, 3, 4, 4)
+
+
+def test_pool_modules_repr_and_forward():
+    for gm, tm in [(gnn.MaxPool2d(2), torch.nn.MaxPool2d(2)),
+                   (gnn.MaxPool2d(3, 1, 1, ceil_mode=True), torch.nn.MaxPool2d(3, 1, 1, ceil_mode=True)),
+                   (gnn.AvgPool2d(2), torch.nn.AvgPool2d(2)),
+                   (gnn.AvgPool2d(3, 2, 1, count_include_pad=False), torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False)),
+                   (gnn.AdaptiveAvgPool2d((3, 2)), torch.nn.AdaptiveAvgPool2d((3, 2))),
+                   (gnn.AdaptiveAvgPool2d(1), torch.nn.AdaptiveAvgPool2d(1))]:
+        assert repr(gm) == repr(tm)
+        x = rng.standard_normal((2, 3, 7, 6)).astype("float32")
+        np.testing.assert_allclose(gm(gg.tensor(x)).numpy(), tm(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
+    gout, gidx = gnn.MaxPool2d(2, return_indices=True)(gg.ones(1, 1, 4, 4))
+    assert tuple(gidx.shape) == (1, 1, 2, 2)
+
+
+# ---- unfold / fold ----
+@pytest.mark.parametrize("xs,kw", [
+    ((2, 3, 5, 6), dict(kernel_size=2)),
+    ((1, 2, 6, 7), dict(kernel_size=(3, 2), dilation=(1, 2), padding=1, stride=(2, 1))),
+])
+def test_unfold_fold_match_torch(xs, kw):
+    (gx,), (tx,) = _pair([rng.standard_normal(xs)])
+    gu, tu = GF.unfold(gx, **kw), TF.unfold(tx, **kw)
+    np.testing.assert_allclose(gu.detach().numpy(), tu.detach().numpy())
+    assert _fn_name(gu) == _fn_name(tu) == "Im2ColBackward0"
+    gf, tf_ = GF.fold(gu, xs[2:], **kw), TF.fold(tu, xs[2:], **kw)
+    np.testing.assert_allclose(gf.detach().numpy(), tf_.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert _fn_name(gf) == _fn_name(tf_) == "Col2ImBackward0"
+    w = rng.standard_normal(tuple(tf_.shape))
+    (gf * gg.tensor(w)).sum().backward()
+    (tf_ * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert gg.autograd.gradgradcheck(lambda t: GF.fold(GF.unfold(t, **kw), xs[2:], **kw), (gx.detach()[:1].requires_grad_(),))
+    # unbatched
+    np.testing.assert_allclose(GF.unfold(gx[0], **kw).detach().numpy(), TF.unfold(tx[0], **kw).detach().numpy())
+    assert repr(gnn.Unfold(**kw)) == repr(torch.nn.Unfold(**kw))
+    assert repr(gnn.Fold(xs[2:], **kw)) == repr(torch.nn.Fold(xs[2:], **kw))
+
+
+def test_unfold_fold_errors():
+    with pytest.raises(RuntimeError, match=r"3D or 4D.*\[2, 3\]"):
+        GF.unfold(gg.zeros(2, 3), 2)
+    with pytest.raises(RuntimeError, match="sliding blocks"):
+        GF.unfold(gg.zeros(1, 1, 2, 2), 3)
+    with pytest.raises(RuntimeError, match="sliding blocks.*input.size\\(2\\)=10"):
+        GF.fold(gg.zeros(1, 4, 10), (4, 5), 2)
+    with pytest.raises(RuntimeError, match="divisible"):
+        GF.fold(gg.zeros(1, 5, 12), (4, 5), 2)
+    for f, a in ((TF.unfold, (torch.zeros(1, 1, 2, 2), 3)), (TF.fold, (torch.zeros(1, 4, 10), (4, 5), 2)),
+                 (TF.fold, (torch.zeros(1, 5, 12), (4, 5), 2))):
+        with pytest.raises(RuntimeError):
+            f(*a)
