@@ -396,8 +396,7 @@ Tensor lerp(const Tensor& start, const Tensor& end, const Tensor& weight) {
                   n.needs_input_grad(1) ? grad_b(n, mul(g[0], wrapped(n.scalar))) : Tensor()};
         }, {&start, &end})) {
       remember_inputs(*node, start, end);
-      node->scalar = scalar_of(weight);
-      node->scalar_name = "weight";
+      node->save_scalar("weight", scalar_of(weight), is_whole(scalar_of(weight)));
       attach(node, out);
     }
     return out;
@@ -454,8 +453,7 @@ static Tensor addc(const Tensor& self, const Tensor& t1, const Tensor& t2, doubl
     node->ints[1] = is_div;
     node->save("tensor1", t1);
     node->save("tensor2", t2);
-    node->scalar = value;
-    node->scalar_name = "value";
+    node->save_scalar("value", value, is_whole(value));
     attach(node, out);
   }
   return out;
@@ -470,8 +468,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
         return {where(cmp_s(n.get(0), 0.0, Compare::Gt), g[0], mul(g[0], wrapped(n.scalar)))};
       }, {&x})) {
     node->save("self", x);
-    node->scalar = slope;
-    node->scalar_name = "negative_slope";
+    node->save_scalar("negative_slope", slope, false);
     attach(node, out);
   }
   return out;
@@ -501,8 +498,7 @@ Tensor elu(const Tensor& x, double alpha) {
         return {where(cmp_s(x, 0.0, Compare::Gt), g[0], mul(g[0], mul(exp(x), wrapped(n.scalar))))};
       }, {&x})) {
     node->save("self", x);
-    node->scalar = alpha;
-    node->scalar_name = "alpha";
+    node->save_scalar("alpha", alpha, false);
     attach(node, out);
   }
   return out;

@@ -743,8 +743,7 @@ Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Ten
         return {n.needs_input_grad(0) ? g[0] : Tensor(), gsrc};
       }, {&self, &source})) {
     node->ints[0] = dim;
-    node->scalar = alpha;
-    node->scalar_name = "alpha";
+    node->save_scalar("alpha", alpha, is_whole(alpha));
     node->shape2 = source->sizes;
     node->save("index", index);
     attach(node, out);
@@ -1145,8 +1144,7 @@ Tensor tri_impl(const Tensor& self, int64_t k, bool lower) {
                                 : autograd::BackwardFn([](OpNode& n, TensorList& g) -> TensorList { return {triu(g[0], n.ints[0])}; }),
                             {&self})) {
     node->ints[0] = k;
-    node->scalar = double(k);
-    node->scalar_name = "diagonal";
+    node->save_scalar("diagonal", double(k), true);
     attach(node, out);
   }
   return out;

@@ -108,35 +108,24 @@ Tensor softmax_backward_kernel(const Tensor& g, const Tensor& y, int64_t dim, bo
 
 // ---------------------------------------------------------------- softmax / log_softmax
 // Both save their output; the VJP is the *_backward_data op, which records its own node.
-Tensor softmax(const Tensor& x, int64_t dim) {
+// One body for both: they differ in the forward's last step and in the backward op.
+static Tensor softmax_like(const Tensor& x, int64_t dim, bool log) {
   dim = wrap_dim(dim, x->dim());
-  Tensor out = softmax_forward(x, dim, false, "softmax");
-  if (auto node = make_node("SoftmaxBackward0", [](OpNode& n, TensorList& g) -> TensorList {
-        return {softmax_backward_data(g[0], n.get(0), n.ints[0])};
-      }, {&x})) {
+  Tensor out = softmax_forward(x, dim, log, log ? "log_softmax" : "softmax");
+  autograd::BackwardFn backward =
+      log ? +[](OpNode& n, TensorList& g) -> TensorList { return {log_softmax_backward_data(g[0], n.get(0), n.ints[0])}; }
+          : +[](OpNode& n, TensorList& g) -> TensorList { return {softmax_backward_data(g[0], n.get(0), n.ints[0])}; };
+  if (auto node = make_node(log ? "LogSoftmaxBackward0" : "SoftmaxBackward0", backward, {&x})) {
     node->save("result", out, true);
     node->ints[0] = dim;
-    node->scalar = double(dim);
-    node->scalar_name = "dim";
+    node->save_scalar("dim", double(dim), true);
     attach(node, out);
   }
   return out;
 }
 
-Tensor log_softmax(const Tensor& x, int64_t dim) {
-  dim = wrap_dim(dim, x->dim());
-  Tensor out = softmax_forward(x, dim, true, "log_softmax");
-  if (auto node = make_node("LogSoftmaxBackward0", [](OpNode& n, TensorList& g) -> TensorList {
-        return {log_softmax_backward_data(g[0], n.get(0), n.ints[0])};
-      }, {&x})) {
-    node->save("result", out, true);
-    node->ints[0] = dim;
-    node->scalar = double(dim);
-    node->scalar_name = "dim";
-    attach(node, out);
-  }
-  return out;
-}
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_like(x, dim, false); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_like(x, dim, true); }
 
 // out = y (g - sum(g y)).  VJP for v: d/dg = y (v - sum(v y)); d/dy = v (g - sum(g y)) - sum(v y) g.
 Tensor softmax_backward_data(const Tensor& g, const Tensor& y, int64_t dim) {
@@ -267,8 +256,7 @@ Tensor nll_loss(const Tensor& x, const Tensor& target, const Tensor& weight, Red
     node->save("weight", weight);
     node->ints[0] = int64_t(reduction);
     node->ints[1] = ignore_index;
-    node->scalar = total_weight;
-    node->scalar_name = "total_weight";
+    node->save_scalar("total_weight", total_weight, false);
     attach(node, out);
   }
   return out;
@@ -547,8 +535,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
     node->save(training ? "result1" : "running_mean", mean_t, training);
     node->save(training ? "result2" : "running_var", rstd_t, training);
     node->ints[0] = training;
-    node->scalar = eps;
-    node->scalar_name = "eps";
+    node->save_scalar("eps", eps, false);
     attach(node, out);
   }
   return out;
@@ -631,8 +618,7 @@ Tensor group_norm(const Tensor& x, int64_t G, const Tensor& weight, const Tensor
     node->save("result1", mean_t, true);
     node->save("result2", rstd_t, true);
     node->ints[0] = G;
-    node->scalar = eps;
-    node->scalar_name = "eps";
+    node->save_scalar("eps", eps, false);
     attach(node, out);
   }
   return out;
