@@ -88,6 +88,7 @@ CASES = {
     "setitem_mask": (lambda T, x: _setitem(x, x > 0, 0.0), [(3, 4)]),
     "setitem_slice_index": (lambda T, x, v: _setitem(x, (slice(1, None), L(T, [0, 3])), v), [(3, 4), (2, 2)]),
     "setitem_into_view": (_setitem_view, [(3, 4), (2, 4)]),
+    "setitem_value_leading_ones": (lambda T, x, v: _setitem(x, [0, 2], v), [(3, 4), (1, 1, 4)]),
     "index_put_accumulate": (lambda T, x, v: x.index_put((L(T, [1, 1]),), v, accumulate=True), [(3, 2), (2, 2)]),
     "scatter_inplace": (lambda T, x, s: (x * 1).scatter_(0, L(T, [[1, 0, 2]]), s), [(3, 3), (1, 3)]),
     "scatter_value_inplace": (lambda T, x: (x + 1).scatter_(1, L(T, [[1], [0]]), 2.0), [(2, 3)]),

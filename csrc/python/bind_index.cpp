@@ -185,6 +185,11 @@ void setitem(const Tensor& self, py::handle index, py::handle value) {
     return;
   }
   if (v->dtype != p.view->dtype) v = to_dtype(v, p.view->dtype);
+  if (v->dim() > 0 && v->sizes[0] == 1) {  // leading 1s are dropped, as PyTorch's setitem does
+    DimVec s = v->sizes;
+    while (!s.empty() && s[0] == 1) s.erase(0);
+    v = view(v, s);
+  }
   index_put_(p.view, p.advanced, v, false);
 }
 
