@@ -415,66 +415,7 @@ Tensor cumprod(const Tensor& t, int64_t dim, std::optional<DType> dtype) {
   return out;
 }
 
-// ---------------------------------------------------------------- gather / scatter along a dim
-// Private helpers for the sort/topk gradients (the public gather/scatter ops live elsewhere):
-// take_along(x, d, idx)[a, i, b] = x[a, idx[a, i, b], b]; put_along is its adjoint, adding g
-// into zeros of `shape`. Each is the other's VJP, so double backward works.
 namespace {
-
-Tensor put_along(const Tensor& g, int64_t d, const Tensor& idx, const DimVec& shape);
-
-Tensor take_along(const Tensor& x, int64_t d, const Tensor& idx) {
-  Tensor xc = cast_raw(x, x->dtype), ic = cast_raw(idx, DType::Int64);
-  Tensor out = empty(idx->sizes, x->dtype, x->device());
-  Lines Lx(x->sizes, d), Li(idx->sizes, d);
-  dispatch<kFloats>(x->dtype, "gather", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* xs = xc->data<T>();
-    const int64_t* is = ic->data<int64_t>();
-    T* o = out->data<T>();
-    for (int64_t a = 0; a < Li.outer; ++a)
-      for (int64_t i = 0; i < Li.len; ++i)
-        for (int64_t b = 0; b < Li.inner; ++b) {
-          const int64_t k = (a * Li.len + i) * Li.inner + b;
-          o[k] = xs[(a * Lx.len + is[k]) * Lx.inner + b];
-        }
-  });
-  if (auto node = make_node("GatherBackward0", [](OpNode& n, TensorList& g) -> TensorList {
-        return {put_along(g[0], n.ints[1], n.get(0), n.shape)};
-      }, {&x})) {
-    node->shape = x->sizes;
-    node->ints[1] = d;
-    node->save("index", idx);
-    attach(node, out);
-  }
-  return out;
-}
-
-Tensor put_along(const Tensor& g, int64_t d, const Tensor& idx, const DimVec& shape) {
-  Tensor gc = cast_raw(g, g->dtype), ic = cast_raw(idx, DType::Int64);
-  Tensor out = zeros(shape, g->dtype);
-  Lines Lo(shape, d), Li(idx->sizes, d);
-  dispatch<kFloats>(g->dtype, "scatter_add", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* gs = gc->data<T>();
-    const int64_t* is = ic->data<int64_t>();
-    T* o = out->data<T>();
-    for (int64_t a = 0; a < Li.outer; ++a)
-      for (int64_t i = 0; i < Li.len; ++i)
-        for (int64_t b = 0; b < Li.inner; ++b) {
-          const int64_t k = (a * Li.len + i) * Li.inner + b;
-          o[(a * Lo.len + is[k]) * Lo.inner + b] += gs[k];
-        }
-  });
-  if (auto node = make_node("ScatterBackward0", [](OpNode& n, TensorList& g) -> TensorList {
-        return {take_along(g[0], n.ints[1], n.get(0))};
-      }, {&g})) {
-    node->ints[1] = d;
-    node->save("index", idx);
-    attach(node, out);
-  }
-  return out;
-}
 
 // The first k entries of each line along d in sort order (stable: ties keep input order).
 std::pair<Tensor, Tensor> sorted_lines(const char* op, const Tensor& t, int64_t d, int64_t k, bool descending) {
@@ -528,7 +469,9 @@ std::pair<Tensor, Tensor> sorted_lines(const char* op, const Tensor& t, int64_t 
 TensorList selected_backward(OpNode& n, TensorList& g) {
   if (!g[0]) return {Tensor()};
   if (n.shape.empty()) return {g[0]};  // 0-dim: the value itself
-  return {put_along(g[0], n.ints[1], n.get(0), n.shape)};
+  // The gradient goes back to the positions the indices picked (ScatterAddBackward0 under
+  // create_graph: gather is its VJP, so double backward works).
+  return {scatter_add(zeros(n.shape, g[0]->dtype), n.ints[1], n.get(0), g[0])};
 }
 
 void record_selection(const char* name, const Tensor& t, int64_t d, const Tensor& values, const Tensor& indices) {
