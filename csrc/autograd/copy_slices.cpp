@@ -78,35 +78,9 @@ struct AsStridedBackward : Node {
 
 }  // namespace
 
-void rebase_history(const Tensor& self, const Tensor& result) {
-  const bool result_tracked = result && result->requires_grad();
-  if (!self->is_view || !self->view_base) {
-    if (result_tracked) {
-      auto* m = meta(result);
-      set_history(self, m->grad_fn ? m->grad_fn : gradient_edge(result).fn, m->grad_fn ? m->output_nr : 0);
-    }
-    return;
-  }
-  const Tensor& base = self->view_base;
-  if (!base->requires_grad() && !result_tracked) return;
-  GG_CHECK(!(base->requires_grad() && is_leaf(base)),
-           "a view of a leaf Variable that requires grad is being used in an in-place operation.");
-  GG_CHECK_KIND(base->is_contiguous(), NotImplemented,
-                "[in-place on a view] the view's base is not contiguous; make it contiguous first");
-  ViewGeometry geo{base->sizes, self->sizes, self->strides, self->offset - base->offset};
-  auto copy = std::make_shared<CopySlices>();
-  copy->view = geo;
-  copy->next_edges.push_back(base->requires_grad() ? gradient_edge(base) : Edge{});
-  copy->next_edges.push_back(result_tracked ? gradient_edge(result) : Edge{});
-  set_history(base, copy, 0);
-  auto as_strided = std::make_shared<AsStridedBackward>();
-  as_strided->view = geo;
-  as_strided->next_edges.push_back(Edge{copy, 0});
-  set_history(self, as_strided, 0);
-}
-
-void rebase_history_wrapping(const Tensor& self, const std::shared_ptr<Node>& fn) {
-  GG_ASSERT(self->is_view && self->view_base && fn);
+// Makes CopySlices (edges: the base's old history, then `value_edges`) the base's grad_fn and
+// an AsStrided view of it the view's grad_fn. `fn`, if given, is the wrapped op's node.
+static void rewire_base(const Tensor& self, const std::vector<Edge>& value_edges, const std::shared_ptr<Node>& fn) {
   const Tensor& base = self->view_base;
   GG_CHECK(!(base->requires_grad() && is_leaf(base)),
            "a view of a leaf Variable that requires grad is being used in an in-place operation.");
@@ -117,12 +91,30 @@ void rebase_history_wrapping(const Tensor& self, const std::shared_ptr<Node>& fn
   copy->view = geo;
   copy->fn = fn;
   copy->next_edges.push_back(base->requires_grad() ? gradient_edge(base) : Edge{});
-  for (size_t i = 1; i < fn->next_edges.size(); ++i) copy->next_edges.push_back(fn->next_edges[i]);
+  for (const Edge& e : value_edges) copy->next_edges.push_back(e);
   set_history(base, copy, 0);
   auto as_strided = std::make_shared<AsStridedBackward>();
   as_strided->view = geo;
   as_strided->next_edges.push_back(Edge{copy, 0});
   set_history(self, as_strided, 0);
+}
+
+void rebase_history(const Tensor& self, const Tensor& result) {
+  const bool result_tracked = result && result->requires_grad();
+  if (!self->is_view || !self->view_base) {
+    if (result_tracked) {
+      auto* m = meta(result);
+      set_history(self, m->grad_fn ? m->grad_fn : gradient_edge(result).fn, m->grad_fn ? m->output_nr : 0);
+    }
+    return;
+  }
+  if (!self->view_base->requires_grad() && !result_tracked) return;
+  rewire_base(self, {result_tracked ? gradient_edge(result) : Edge{}}, nullptr);
+}
+
+void rebase_history_wrapping(const Tensor& self, const std::shared_ptr<Node>& fn) {
+  GG_ASSERT(self->is_view && self->view_base && fn);
+  rewire_base(self, std::vector<Edge>(fn->next_edges.begin() + 1, fn->next_edges.end()), fn);
 }
 
 }  // namespace gg::autograd
