@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/parallel.h"
 #include "ops/internal.h"
 
 namespace gg {
@@ -350,6 +351,15 @@ DimVec with_hw(const DimVec& lead, int64_t h, int64_t w) {
   return s;
 }
 
+// Runs fn(plane) over P independent planes, threaded when each carries enough work (taps per plane).
+template <typename F>
+void for_each_plane(int64_t P, int64_t work_per_plane, const F& fn) {
+  const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, work_per_plane));
+  cpu::parallel_for_small(0, P, grain, [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) fn(p);
+  });
+}
+
 void check_pool_args(const char* op, const DimVec& k, const DimVec& s, const DimVec& pad, const DimVec& dil) {
   GG_CHECK(k.size() == 2 && s.size() == 2 && pad.size() == 2 && dil.size() == 2, op,
            ": kernel_size, stride, padding and dilation must have 2 elements");
@@ -378,35 +388,38 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dim
   const DimVec oshape = with_hw(pl.lead, Ho, Wo);
   Tensor out = empty(oshape, x->dtype, x->device());
   Tensor idx = empty(oshape, DType::Int64, x->device());
+  // Window parameters as locals: read through the DimVecs they would be reloaded after every store.
+  const int64_t kh = k[0], kw = k[1], sh = s[0], sw = s[1], ph = pad[0], pw = pad[1], dh = dil[0], dw = dil[1];
+  const int64_t H = pl.H, W = pl.W;
   dispatch<kFloats>(x->dtype, op, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* xp = x->data<T>();
     T* o = out->data<T>();
     int64_t* ip = idx->data<int64_t>();
-    for (int64_t p = 0; p < pl.P; ++p) {
-      const T* xs = xp + p * pl.H * pl.W;
+    for_each_plane(pl.P, Ho * Wo * kh * kw, [&](int64_t p) {
+      const T* xs = xp + p * H * W;
       for (int64_t oh = 0; oh < Ho; ++oh)
         for (int64_t ow = 0; ow < Wo; ++ow) {
           T best = -std::numeric_limits<T>::infinity();
           int64_t bi = -1;
-          for (int64_t i = 0; i < k[0]; ++i) {
-            const int64_t ih = oh * s[0] - pad[0] + i * dil[0];
-            if (ih < 0 || ih >= pl.H) continue;
-            for (int64_t j = 0; j < k[1]; ++j) {
-              const int64_t iw = ow * s[1] - pad[1] + j * dil[1];
-              if (iw < 0 || iw >= pl.W) continue;
-              const T v = xs[ih * pl.W + iw];
-              if (bi < 0 || v > best || std::isnan(v)) {
-                best = v;
-                bi = ih * pl.W + iw;
-              }
+          for (int64_t i = 0; i < kh; ++i) {
+            const int64_t ih = oh * sh - ph + i * dh;
+            if (ih < 0 || ih >= H) continue;
+            for (int64_t j = 0; j < kw; ++j) {
+              const int64_t iw = ow * sw - pw + j * dw;
+              if (iw < 0 || iw >= W) continue;
+              const T v = xs[ih * W + iw];
+              // Branch-free select (random data mispredicts a branch half the time); NaN wins, as in PyTorch.
+              const bool take = (bi < 0) | (v > best) | (v != v);
+              best = take ? v : best;
+              bi = take ? ih * W + iw : bi;
             }
           }
           const int64_t q = (p * Ho + oh) * Wo + ow;
           o[q] = best;
           ip[q] = bi < 0 ? 0 : bi;
         }
-    }
+    });
   });
   if (auto node = make_node("MaxPool2DWithIndicesBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         // Scatter-add the gradient into the argmax positions (recorded, so double backward works).
@@ -472,11 +485,11 @@ Tensor avg_pool2d_backward_op(const Tensor& g_in, const DimVec& xs, const DimVec
   const int64_t P = c.Ho * c.Wo == 0 ? 0 : go->numel() / (c.Ho * c.Wo);
   dispatch<kFloats>(go->dtype, "avg_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for (int64_t p = 0; p < P; ++p) {
+    for_each_plane(P, c.Ho * c.Wo * c.kh * c.kw, [&](int64_t p) {
       const T* gs = go->data<T>() + p * c.Ho * c.Wo;
       T* xg = gx->data<T>() + p * c.H * c.W;
       avg_pool_taps(c, [&](int64_t o, int64_t r, double, int64_t div) { xg[r] += gs[o] / T(div); });
-    }
+    });
   });
   if (auto node = make_node("AvgPool2DBackwardBackward0", [](OpNode& n, TensorList& gg) -> TensorList {
         const DimVec& q = n.shape2;
@@ -508,7 +521,7 @@ Tensor avg_pool2d(const Tensor& input, const DimVec& k, const DimVec& s, const D
     using T = typename decltype(tag)::type;
     const T* xp = x->data<T>();
     T* o = out->data<T>();
-    for (int64_t p = 0; p < pl.P; ++p) {
+    for_each_plane(pl.P, Ho * Wo * k[0] * k[1], [&](int64_t p) {
       const T* xs = xp + p * pl.H * pl.W;
       T* os = o + p * Ho * Wo;
       // sum then divide, as PyTorch does
@@ -516,7 +529,7 @@ Tensor avg_pool2d(const Tensor& input, const DimVec& k, const DimVec& s, const D
       std::vector<int64_t> dv(Ho * Wo, 1);
       avg_pool_taps(cfg, [&](int64_t q, int64_t r, double, int64_t div) { acc[q] += xs[r]; dv[q] = div; });
       for (int64_t q = 0; q < Ho * Wo; ++q) os[q] = acc[q] / T(dv[q]);
-    }
+    });
   });
   if (auto node = make_node("AvgPool2DBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         return {avg_pool2d_backward_op(g[0], n.shape, n.shape2)};
@@ -540,7 +553,7 @@ Tensor adaptive_avg_pool2d_backward_op(const Tensor& g_in, const DimVec& xs) {
   const int64_t P = Ho * Wo == 0 ? 0 : go->numel() / (Ho * Wo);
   dispatch<kFloats>(go->dtype, "adaptive_avg_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for (int64_t p = 0; p < P; ++p) {
+    for_each_plane(P, H * W, [&](int64_t p) {
       const T* gs = go->data<T>() + p * Ho * Wo;
       T* xg = gx->data<T>() + p * H * W;
       for (int64_t oh = 0; oh < Ho; ++oh) {
@@ -552,7 +565,7 @@ Tensor adaptive_avg_pool2d_backward_op(const Tensor& g_in, const DimVec& xs) {
             for (int64_t iw = ws; iw < we; ++iw) xg[ih * W + iw] += v;
         }
       }
-    }
+    });
   });
   if (auto node = make_node("AdaptiveAvgPool2DBackwardBackward0", [](OpNode& n, TensorList& gg) -> TensorList {
         return {adaptive_avg_pool2d(gg[0], n.shape2)};
@@ -575,7 +588,7 @@ Tensor adaptive_avg_pool2d(const Tensor& input, const DimVec& output_size) {
   Tensor out = zeros_raw(with_hw(pl.lead, Ho, Wo), x->dtype, x->device());
   dispatch<kFloats>(x->dtype, op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for (int64_t p = 0; p < pl.P; ++p) {
+    for_each_plane(pl.P, pl.H * pl.W, [&](int64_t p) {
       const T* xs = x->data<T>() + p * pl.H * pl.W;
       T* os = out->data<T>() + p * Ho * Wo;
       for (int64_t oh = 0; oh < Ho; ++oh) {
@@ -588,7 +601,7 @@ Tensor adaptive_avg_pool2d(const Tensor& input, const DimVec& output_size) {
           os[oh * Wo + ow] = acc / T((he - hs) * (we - ws));
         }
       }
-    }
+    });
   });
   if (auto node = make_node("AdaptiveAvgPool2DBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         return {adaptive_avg_pool2d_backward_op(g[0], n.shape)};
