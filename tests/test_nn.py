@@ -178,6 +178,23 @@ def test_softmax_is_stable_and_sums_to_one():
     np.testing.assert_array_equal(GF.softmax(inf, 1).numpy(), [[1.0, 0.0]])
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("reduce", [
+    lambda y: y.sum(),                                   # gradient expanded along every dim
+    lambda y: y.mean(),
+    lambda y: (y.sum(-1) * y.new_tensor([1.0, -2.0, 0.5])).sum(),  # one value per softmax lane
+    lambda y: y[:, :1].sum() + y.sum(),                  # an ordinary (materialized) gradient
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_backward_of_reduced_gradient_matches_torch(name, reduce, dtype):
+    x = rng.standard_normal((3, 37)).astype(dtype)  # 37: the lane kernels' vector tail is exercised
+    gx, tx = gg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    reduce(getattr(GF, name)(gx, -1)).backward()
+    reduce(getattr(TF, name)(tx, -1)).backward()
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=tol, atol=tol)
+
+
 def test_softmax_dtype_and_implicit_dim():
     x = gg.tensor(X.astype(np.float32))
     assert GF.softmax(x, 1, dtype=gg.float64).dtype == gg.float64

@@ -537,7 +537,7 @@ struct BitNot {
 namespace gg::fn {
 
 // exp for the lane bodies: the vectorizable fast_math form for float, libm's for double.
-GG_HOST_DEVICE inline float exp_fast(float x) { return fastmath::exp(x); }
+GG_HOST_DEVICE GG_FORCE_INLINE float exp_fast(float x) { return fastmath::exp(x); }
 GG_HOST_DEVICE inline double exp_fast(double x) { return std::exp(x); }
 
 // Reductions over a contiguous lane in kLanes interleaved partial results (a fixed order, so
@@ -552,16 +552,23 @@ GG_HOST_DEVICE void softmax_lane(const T* x, T* y, int64_t n) {
   const int64_t nb = n - n % kLanes;
   // The max skips nans: a nan still makes exp(x - m), the sum and so the whole lane nan, as in PyTorch.
   for (int64_t i = 0; i < nb; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) mv[j] = x[i + j] > mv[j] ? x[i + j] : mv[j];
+    GG_SIMD for (int j = 0; j < kLanes; ++j) mv[j] = x[i + j] > mv[j] ? x[i + j] : mv[j];
   for (int64_t i = nb; i < n; ++i) mv[0] = x[i] > mv[0] ? x[i] : mv[0];
   T m = mv[0];
   for (int j = 1; j < kLanes; ++j) m = mv[j] > m ? mv[j] : m;
   if (m == -INFINITY) m = 0;  // all -inf: exp(-inf - 0) = 0, giving the nan PyTorch gives
-  // exp into y (a plain loop, vectorized), then its sum in kLanes partial sums.
-  for (int64_t i = 0; i < n; ++i) y[i] = exp_fast(x[i] - m);
+  // exp summed in kLanes partial sums in the same pass; only softmax keeps it (log_softmax rewrites y below).
   for (int64_t i = 0; i < nb; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) sv[j] += y[i + j];
-  for (int64_t i = nb; i < n; ++i) sv[0] += y[i];
+    GG_SIMD for (int j = 0; j < kLanes; ++j) {
+      const T e = exp_fast(x[i + j] - m);
+      if constexpr (!log) y[i + j] = e;
+      sv[j] += e;
+    }
+  for (int64_t i = nb; i < n; ++i) {
+    const T e = exp_fast(x[i] - m);
+    if constexpr (!log) y[i] = e;
+    sv[0] += e;
+  }
   T sum = 0;
   for (int j = 0; j < kLanes; ++j) sum += sv[j];
   if constexpr (log) {
@@ -588,6 +595,27 @@ GG_HOST_DEVICE void softmax_backward_lane(const T* g, const T* y, T* out, int64_
     for (int64_t i = 0; i < n; ++i) out[i] = g[i] - exp_fast(y[i]) * acc;
   else
     for (int64_t i = 0; i < n; ++i) out[i] = y[i] * (g[i] - acc);
+}
+
+// The same with g constant (c) along the lane, as the gradient of a sum or mean over the softmax dim
+// arrives: sum(g) = c n and sum(g y) = c sum(y), so g is never materialized.
+template <class T, bool log>
+GG_HOST_DEVICE void softmax_backward_lane_const(T c, const T* y, T* out, int64_t n) {
+  if constexpr (log) {
+    const T acc = c * T(n);
+    for (int64_t i = 0; i < n; ++i) out[i] = c - exp_fast(y[i]) * acc;
+  } else {
+    T sv[kLanes];
+    for (int j = 0; j < kLanes; ++j) sv[j] = 0;
+    const int64_t nb = n - n % kLanes;
+    for (int64_t i = 0; i < nb; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) sv[j] += y[i + j];
+    for (int64_t i = nb; i < n; ++i) sv[0] += y[i];
+    T sy = 0;
+    for (int j = 0; j < kLanes; ++j) sy += sv[j];
+    const T acc = c * sy;
+    for (int64_t i = 0; i < n; ++i) out[i] = y[i] * (c - acc);
+  }
 }
 
 // The same three bodies over a block of w <= kSoftmaxBlock adjacent lanes (a reduced dim that is not

@@ -83,16 +83,25 @@ Tensor softmax_backward_kernel(const Tensor& g, const Tensor& y, int64_t dim, bo
   GG_CHECK(g->sizes == y->sizes, "[", op, "] grad and output shapes differ: ", shape_str(g->sizes), " and ",
            shape_str(y->sizes));
   DType dt = y->dtype;
-  Tensor gc = cast_raw(g, dt), yc = contiguous(y);
+  Tensor yc = contiguous(y);
   Tensor out = empty(y->sizes, dt, y->device());
   if (y->numel() == 0) return out;
   Lanes l = lanes_of(yc, dim);
+  // A gradient expanded along an innermost softmax dim (from sum / mean over it) is read as one value per lane.
+  const bool g_const = l.inner == 1 && l.n > 1 && g->strides[dim] == 0;
+  Tensor gc = g_const ? cast_raw(select(g, dim, 0), dt) : cast_raw(g, dt);
   dispatch<kFloats>(dt, op, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T *pg = gc->data<T>(), *py = yc->data<T>();
     T* po = out->data<T>();
     auto run = [&](auto log_tag) {
       constexpr bool kLog = decltype(log_tag)::value;
+      if (g_const) {
+        for_lanes(l, [&](int64_t off, int64_t, int64_t) {
+          fn::softmax_backward_lane_const<T, kLog>(pg[off / l.n], py + off, po + off, l.n);
+        });
+        return;
+      }
       for_lanes(l, [&](int64_t off, int64_t s, int64_t w) {
         if (l.inner > 1) fn::softmax_backward_cols<T, kLog>(pg + off, py + off, po + off, l.n, s, w);
         else fn::softmax_backward_lane<T, kLog>(pg + off, py + off, po + off, l.n);
