@@ -12,12 +12,15 @@ import gradgate.nn as gnn
 torch = pytest.importorskip("torch")
 
 
-def twin(name, *args, **kw):
-    """(torch module, gradgate module) of class `name` in float64 with torch's weights in both."""
-    tm = getattr(torch.nn, name)(*args, dtype=torch.float64, **kw)
-    gm = getattr(gnn, name)(*args, dtype=gg.float64, **kw)
+def copy_weights(tm, gm):
     gm.load_state_dict({k: gg.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
     return tm, gm
+
+
+def twin(name, *args, **kw):
+    """(torch module, gradgate module) of class `name` in float64 with torch's weights in both."""
+    return copy_weights(getattr(torch.nn, name)(*args, dtype=torch.float64, **kw),
+                        getattr(gnn, name)(*args, dtype=gg.float64, **kw))
 
 
 def _flat(x):
@@ -145,12 +148,12 @@ def test_init_statistics_match_torch(cls):
     torch.manual_seed(0)
     bound = 1 / np.sqrt(64)
     gm, tm = getattr(gnn, cls)(32, 64), getattr(torch.nn, cls)(32, 64)
-    for (n, g), (_, t) in zip(gm.named_parameters(), tm.named_parameters()):
-        g, t = g.detach().numpy(), t.detach().numpy()
-        assert g.min() >= -bound and g.max() <= bound, n
-        assert abs(g.mean() - t.mean()) < 0.2 * bound, n
-        assert abs(g.std() - t.std()) < 0.05 * bound, n
-        assert not np.allclose(g, t), n  # each library draws its own values
+    for n, p in gm.named_parameters():
+        p = p.detach().numpy()
+        assert -bound <= p.min() and p.max() <= bound and p.max() - p.min() > bound, n
+    g, t = (np.concatenate([p.detach().numpy().ravel() for p in m.parameters()]) for m in (gm, tm))
+    assert abs(g.mean() - t.mean()) < 0.03 * bound
+    assert abs(g.std() - t.std()) < 0.02 * bound
 
 
 def _raises_like(tcall, gcall):
@@ -213,7 +216,7 @@ def test_lstm_training_loop_matches_torch():
     data = np.random.default_rng(0).uniform(-1, 1, (16, 6, 1))
     target = data.cumsum(1)
     rnns, heads = twin("LSTM", 1, 8, batch_first=True), twin("Linear", 8, 1)
-    losses = {}
+    losses = []
     for lib, nn, rnn, head in zip((torch, gg), (torch.nn, gnn), rnns, heads):
         opt = lib.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=0.02)
         x, y = lib.tensor(data), lib.tensor(target)
@@ -224,6 +227,6 @@ def test_lstm_training_loop_matches_torch():
             loss.backward()
             opt.step()
             trace.append(loss.item())
-        losses[lib.__name__] = trace
-    np.testing.assert_allclose(losses["gradgate"], losses["torch"], rtol=1e-4)
-    assert losses["gradgate"][-1] < 0.5 * losses["gradgate"][0]
+        losses.append(trace)
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4)
+    assert losses[1][-1] < 0.5 * losses[1][0]
