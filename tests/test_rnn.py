@@ -156,7 +156,10 @@ def test_init_statistics_match_torch(cls):
     assert abs(g.std() - t.std()) < 0.02 * bound
 
 
-def _raises_like(tcall, gcall):
+def assert_errors_match(make, call=None):
+    """make(nn) (or, when call is given, call(lib, make(nn))) raises the same type and message in both."""
+    tcall, gcall = ((lambda: make(torch.nn)), (lambda: make(gnn))) if call is None else \
+        ((lambda: call(torch, make(torch.nn))), (lambda: call(gg, make(gnn))))
     with pytest.raises(Exception) as te:
         tcall()
     with pytest.raises(type(te.value)) as ge:
@@ -189,11 +192,7 @@ def _raises_like(tcall, gcall):
     (lambda nn: nn.RNN(3.0, 4), None),
 ])
 def test_errors_match_torch(make, call):
-    if call is None:
-        _raises_like(lambda: make(torch.nn), lambda: make(gnn))
-    else:
-        tm, gm = make(torch.nn), make(gnn)
-        _raises_like(lambda: call(torch, tm), lambda: call(gg, gm))
+    assert_errors_match(make, call)
 
 
 def test_dropout_between_layers_only_in_training():

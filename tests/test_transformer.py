@@ -6,7 +6,7 @@ import pytest
 
 import gradgate as gg
 import gradgate.nn as gnn
-from tests.test_rnn import assert_same, copy_weights, twin, _raises_like
+from tests.test_rnn import assert_errors_match, assert_same, copy_weights, twin
 
 torch = pytest.importorskip("torch")
 
@@ -115,11 +115,7 @@ def test_multihead_attention_dropout_only_in_training():
     (lambda nn: nn.TransformerEncoderLayer(8, 2, activation="tanh"), None),
 ])
 def test_errors_match_torch(make, call):
-    if call is None:
-        _raises_like(lambda: make(torch.nn), lambda: make(gnn))
-    else:
-        tm, gm = make(torch.nn), make(gnn)
-        _raises_like(lambda: call(torch, tm), lambda: call(gg, gm))
+    assert_errors_match(make, call)
 
 
 SRC = rng.standard_normal((6, 3, 8))

@@ -603,7 +603,8 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
     if check_other and other_type is not None and mask.dtype != other_type:
         _warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
                        "instead.", stacklevel=3)
-    return mask if is_float else zeros(tuple(mask.shape), dtype=target_type).masked_fill(mask, float("-inf"))
+    return mask if is_float else zeros(tuple(mask.shape), dtype=target_type, device=mask.device).masked_fill(
+        mask, float("-inf"))
 
 
 def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
@@ -708,7 +709,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     v = (v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None
          else _static_kv(static_v, "static_v", bsz * num_heads, head_dim))
     if add_zero_attn:
-        z = zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype)
+        z = zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype, device=k.device)
         k, v = cat([k, z], 1), cat([v, z], 1)
     extra = int(bias_k is not None) + int(add_zero_attn)  # key columns appended above: never masked
     if extra:
