@@ -157,7 +157,7 @@ class RNNBase(Module):
 
     def forward(self, input, hx=None):
         lstm = self.mode == "LSTM"
-        name = {"LSTM": "LSTM", "GRU": "GRU"}.get(self.mode, "RNN")
+        name = self.mode if self.mode in ("LSTM", "GRU") else "RNN"
         if input.dim() not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D "
                              + ("tensor instead" if name == "RNN" else "instead"))
