@@ -7,6 +7,7 @@ Workloads:
   matmul     256^3 and 1024^3 float32, forward and forward+backward, in GFLOP/s
   log_softmax  (4096, 1024) float32, log_softmax(dim=1).sum() forward+backward, in ms
   conv-net   a LeNet-sized CNN training step (batch 64, 1x28x28), when gradgate has conv2d
+  lstm       a 2-layer LSTM language-model-sized training step (seq 35, batch 32, 64 -> 128, Adam)
 
     python benchmarks/bench_kernels.py [--quick]
 """
@@ -127,6 +128,24 @@ def bench_convnet(repeats):
     return rows
 
 
+def bench_lstm(repeats):
+    rows = []
+    x = np.random.default_rng(0).standard_normal((35, 32, 64), dtype=np.float32)
+    y = np.random.default_rng(1).standard_normal((35, 32, 128), dtype=np.float32)
+    for name, lib in libs():
+        lib.manual_seed(0)
+        model = lib.nn.LSTM(64, 128, num_layers=2)
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+        tx, ty = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
+
+        def step():
+            opt.zero_grad()
+            lib.nn.functional.mse_loss(model(tx)[0], ty).backward()
+            opt.step()
+        rows.append((f"LSTM 2x128 step seq 35 batch 32 (Adam), {name}", median_time(step, repeats) * 1e3, "ms"))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
@@ -135,7 +154,8 @@ def main():
     gradgate.set_num_threads(THREADS)
     if torch is not None:
         torch.set_num_threads(THREADS)
-    rows = bench_axpy(repeats) + bench_matmul(repeats) + bench_log_softmax(repeats) + bench_convnet(repeats)
+    rows = (bench_axpy(repeats) + bench_matmul(repeats) + bench_log_softmax(repeats) + bench_convnet(repeats)
+            + bench_lstm(repeats))
     print(f"gradgate {gradgate.__version__}, " + (f"PyTorch {torch.__version__}, " if torch else "")
           + f"NumPy {np.__version__}, {THREADS} threads, median of {repeats}\n")
     print("| workload | value | unit |\n|---|---:|---|")

@@ -9,3 +9,7 @@ from .modules import LeakyReLU, ELU, GELU, SiLU, Softplus, Hardtanh  # noqa: F40
 from .modules import ModuleDict, Unflatten, Bilinear  # noqa: F401
 from .modules import Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Unfold, Fold  # noqa: F401
 from . import functional, init, utils  # noqa: F401
+from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
+from .transformer import (  # noqa: F401
+    MultiheadAttention, NonDynamicallyQuantizableLinear, TransformerEncoderLayer, TransformerEncoder,
+)
