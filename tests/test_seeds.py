@@ -101,6 +101,7 @@ def test_parameter_is_tensor_subclass_requiring_grad_and_registers():
     assert list(m.parameters())[0] is m.scale
 
 
+@pytest.mark.vision
 def test_freeze_backbone_and_replace_head(tmp_path):
     # The seed's snippet with torchvision spelled gradgate.vision; pretrained weights come from a file.
     from gradgate.vision.models import resnet18, ResNet18_Weights
@@ -140,6 +141,7 @@ def test_freeze_backbone_and_replace_head(tmp_path):
     assert len(opt.param_groups[0]["params"]) == 2
 
 
+@pytest.mark.vision
 def test_module_requires_grad_():
     from gradgate.vision.models import resnet18
     model = resnet18()
@@ -460,6 +462,7 @@ def test_inference_tensor_in_place_outside_inference_mode_raises():
         t.add_(1)
 
 
+@pytest.mark.vision
 def test_eval_does_not_change_requires_grad():
     from gradgate.vision.models import resnet18
     model = resnet18()

@@ -17,6 +17,7 @@ except ImportError:  # pragma: no cover
     torch = None
 
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+pytestmark = pytest.mark.vision
 
 LAYERS = {"resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3]}
 WIDTHS = [64, 128, 256, 512]
