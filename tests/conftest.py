@@ -15,6 +15,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "cuda: needs a CUDA device (skipped when gradgate.cuda.is_available() is False)")
+    config.addinivalue_line("markers", "vision: uses gradgate.vision (needs torchvision under --oracle-torch)")
     config.addinivalue_line("markers", "beyond_torch: gradgate's contract is stricter than PyTorch here "
                                        "(expected to fail under --oracle-torch)")
     if config.getoption("--oracle-torch"):
@@ -23,13 +24,36 @@ def pytest_configure(config):
         import torch.nn
         import torch.nn.functional
         import torch.optim
+        import torch.utils.data
         for name, mod in {"gradgate": torch, "gradgate.nn": torch.nn, "gradgate.optim": torch.optim,
                           "gradgate.autograd": torch.autograd,
-                          "gradgate.nn.functional": torch.nn.functional}.items():
+                          "gradgate.nn.functional": torch.nn.functional, "gradgate.utils": torch.utils,
+                          "gradgate.utils.data": torch.utils.data}.items():
             sys.modules[name] = mod
+        try:  # gradgate.vision mirrors torchvision; without it the `vision` tests are skipped in this mode
+            import torchvision
+            sys.modules["gradgate.vision"], sys.modules["gradgate.vision.models"] = torchvision, torchvision.models
+        except ImportError:
+            pass
+
+
+def _vision_missing(config):
+    return config.getoption("--oracle-torch") and "gradgate.vision" not in sys.modules
+
+
+def pytest_ignore_collect(collection_path, config):
+    # test_vision.py imports gradgate.vision at module level, which has no stand-in without torchvision
+    if collection_path.name == "test_vision.py" and _vision_missing(config):
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
+    if _vision_missing(config):
+        skip_vision = pytest.mark.skip(reason="--oracle-torch: torchvision is not installed")
+        for item in items:
+            if "vision" in item.keywords:
+                item.add_marker(skip_vision)
     import gradgate
     try:
         has_cuda = bool(gradgate.cuda.is_available())

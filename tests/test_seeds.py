@@ -101,52 +101,50 @@ def test_parameter_is_tensor_subclass_requiring_grad_and_registers():
     assert list(m.parameters())[0] is m.scale
 
 
-class _Backbone(nn.Module):
-    """Stand-in for resnet18: a feature extractor and a `.fc` head."""
+@pytest.mark.vision
+def test_freeze_backbone_and_replace_head(tmp_path):
+    # The seed's snippet with torchvision spelled gradgate.vision; pretrained weights come from a file.
+    from gradgate.vision.models import resnet18, ResNet18_Weights
 
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 12))
-        self.fc = nn.Linear(12, 10)
+    with pytest.raises(RuntimeError, match="pass its path"):  # no download here
+        resnet18(weights=ResNet18_Weights.DEFAULT)
+    torch.save(resnet18().state_dict(), tmp_path / "resnet18.pth")
+    model = resnet18(weights=tmp_path / "resnet18.pth")
+    assert sum(p.numel() for p in model.parameters()) == 11_689_512
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 11_689_512
 
-    def forward(self, x):
-        return self.fc(self.features(x))
-
-
-def test_freeze_backbone_and_replace_head():
-    model = _Backbone()
-    total = sum(p.numel() for p in model.parameters())
-    assert total == (8 * 16 + 16) + (16 * 12 + 12) + (12 * 10 + 10)
-    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == total
-
+    # Freeze the backbone
     for p in model.parameters():
         p.requires_grad = False
     assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 0
 
+    # Replace the head with a fresh layer (which is unfrozen by default)
     model.fc = nn.Linear(model.fc.in_features, 5)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    assert trainable == 12 * 5 + 5
-    assert f"{trainable:,}" == "65"
+    assert f"{trainable:,}" == "2,565"  # only the new head: 512 * 5 + 5
     assert [n for n, p in model.named_parameters() if p.requires_grad] == ["fc.weight", "fc.bias"]
 
     # Only the head receives gradients; frozen parameters keep grad None.
-    out = model(torch.randn(3, 8)).sum()
-    out.backward()
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
     assert model.fc.weight.grad is not None and model.fc.bias.grad is not None
     assert all(p.grad is None for n, p in model.named_parameters() if not n.startswith("fc."))
 
-    # Unfreezing part of the backbone (fine-tuning) grows the count.
-    for p in model.features[2].parameters():
+    # The exercise: unfreezing layer4 too (fine-tuning) grows the count by layer4's parameters.
+    for p in model.layer4.parameters():
         p.requires_grad = True
-    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 65 + 16 * 12 + 12
+    layer4 = 512 * 256 * 9 + 3 * 512 * 512 * 9 + 512 * 256 + 5 * 2 * 512  # four 3x3 convs, the 1x1 shortcut, five BNs
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 2_565 + layer4
 
-    # The optimizer over the head only.
+    # seed 001: replace fc with a 100-class head and optimize only the classifier
+    model.fc = nn.Linear(512, 100)
     opt = optim.SGD(model.fc.parameters(), lr=1e-2, momentum=0.9)
     assert len(opt.param_groups[0]["params"]) == 2
 
 
+@pytest.mark.vision
 def test_module_requires_grad_():
-    model = _Backbone()
+    from gradgate.vision.models import resnet18
+    model = resnet18()
     r = model.requires_grad_(False)
     assert r is model
     assert not any(p.requires_grad for p in model.parameters())
@@ -464,13 +462,15 @@ def test_inference_tensor_in_place_outside_inference_mode_raises():
         t.add_(1)
 
 
+@pytest.mark.vision
 def test_eval_does_not_change_requires_grad():
-    model = _Backbone()
+    from gradgate.vision.models import resnet18
+    model = resnet18()
     model.eval()
     assert model.training is False
     assert all(not m.training for m in model.modules())
     assert all(p.requires_grad for p in model.parameters())
-    out = model(torch.randn(2, 8))
+    out = model(torch.randn(1, 3, 32, 32))
     assert out.requires_grad and out.grad_fn is not None
     model.train()
     assert model.training and model.fc.training
