@@ -3,6 +3,9 @@
 #include <cblas.h>
 
 #include "core/error.h"
+#include "kernels/cpu/parallel.h"
+
+extern "C" void scipy_openblas_set_num_threads(int);
 
 namespace gg::cpu {
 
@@ -11,11 +14,31 @@ int32_t to_blas_int(int64_t v) {
   GG_CHECK(v <= INT32_MAX, "[matmul] dimension ", v, " exceeds the 32-bit BLAS limit");
   return (int32_t)v;
 }
+
+// OpenBLAS threads a GEMM from about 262K multiply-adds. Up to ~1M its threads save little on an idle
+// machine and cost milliseconds on a busy one (they spin-wait for the caller and get descheduled), so such
+// GEMMs run on the calling thread. The switch is global, so it is made only outside our parallel regions.
+constexpr double kSerialGemmMacs = double(1 << 20);
+class SerialBlasGuard {
+ public:
+  SerialBlasGuard(int64_t M, int64_t N, int64_t K)
+      : threads_(double(M) * double(N) * double(K) < kSerialGemmMacs && !in_parallel_region() ? get_num_threads()
+                                                                                             : 1) {
+    if (threads_ > 1) scipy_openblas_set_num_threads(1);
+  }
+  ~SerialBlasGuard() {
+    if (threads_ > 1) scipy_openblas_set_num_threads(threads_);
+  }
+
+ private:
+  int threads_;
+};
 }  // namespace
 
 template <>
 void gemm<float>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                  const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  SerialBlasGuard serial(M, N, K);
   scipy_cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, to_blas_int(M),
                     to_blas_int(N), to_blas_int(K), alpha, A, to_blas_int(lda), B, to_blas_int(ldb), beta, C,
                     to_blas_int(ldc));
@@ -24,6 +47,7 @@ void gemm<float>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
 template <>
 void gemm<double>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
                   const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+  SerialBlasGuard serial(M, N, K);
   scipy_cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, to_blas_int(M),
                     to_blas_int(N), to_blas_int(K), alpha, A, to_blas_int(lda), B, to_blas_int(ldb), beta, C,
                     to_blas_int(ldc));
