@@ -204,6 +204,108 @@ def test_conv2d_training_step_decreases_loss():
     assert losses[-1] < losses[0]
 
 
+# ---- conv_transpose ----
+CONVT_CASES = [
+    # (x shape, w shape, bias, kwargs)
+    ((2, 3, 4, 5), (3, 2, 3, 3), True, {}),
+    ((2, 4, 4, 5), (4, 3, 3, 2), True, dict(stride=2, padding=1, output_padding=1, groups=2)),
+    ((1, 3, 4, 4), (3, 2, 3, 3), False, dict(dilation=2, output_padding=1)),  # output_padding >= stride
+    ((1, 2, 3, 4), (2, 3, 2, 3), True, dict(stride=(2, 3), padding=(1, 2), output_padding=(1, 2), dilation=(2, 1))),
+    ((2, 6, 3, 3), (6, 1, 3, 3), True, dict(stride=2, padding=1, groups=6)),  # depthwise
+    ((3, 4, 5), (3, 2, 3, 3), True, dict(stride=2)),  # unbatched
+    ((2, 3, 6), (3, 4, 3), True, dict(stride=2, padding=1, output_padding=1)),  # 1-D
+    ((2, 4, 5), (4, 1, 2), False, dict(stride=3, dilation=2, groups=2, output_padding=2)),
+    ((3, 5), (3, 2, 4), True, dict(padding=1)),  # 1-D unbatched
+]
+
+
+@pytest.mark.parametrize("xs,ws,bias,kw", CONVT_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_conv_transpose_matches_torch(xs, ws, bias, kw, dtype):
+    name = "conv_transpose1d" if len(ws) == 3 else "conv_transpose2d"
+    groups = kw.get("groups", 1)
+    arrs = [rng.standard_normal(xs), rng.standard_normal(ws)] + ([rng.standard_normal(ws[1] * groups)] if bias else [])
+    g, t = _pair(arrs, dtype)
+    gout, tout = getattr(gg, name)(*g, **kw), getattr(torch, name)(*t, **kw)
+    tol = 1e-4 if dtype == "float32" else 1e-10
+    assert tuple(gout.shape) == tuple(tout.shape)
+    np.testing.assert_allclose(gout.detach().numpy(), tout.detach().numpy(), rtol=tol, atol=tol)
+    assert _fn_name(gout) == _fn_name(tout)
+    assert _next_names(gout) == _next_names(tout)
+    go = rng.standard_normal(tuple(tout.shape)).astype(dtype)
+    gout.backward(gg.tensor(go))
+    tout.backward(torch.tensor(go))
+    for a, b in zip(g, t):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol * 10, atol=tol * 10)
+
+
+def test_conv_transpose_double_backward_matches_torch_and_gradgradcheck():
+    # the recorded VJP is conv2d (for x) and unfold + matmul (for w); output_padding >= stride crops / pads
+    for name, xs, ws, kw in [("conv_transpose2d", (2, 4, 3, 4), (4, 1, 3, 2), dict(stride=(2, 1), padding=1,
+                                                                                   output_padding=(1, 0), groups=2)),
+                             ("conv_transpose2d", (1, 2, 3, 3), (2, 3, 2, 2), dict(dilation=(2, 3), output_padding=1)),
+                             ("conv_transpose1d", (2, 3, 5), (3, 2, 3), dict(stride=2, output_padding=1))]:
+        g, t = _pair([rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[1] * kw.get("groups", 1))])
+        outs = []
+        for (x, w, b), lib in ((g, gg), (t, torch)):
+            y = getattr(lib.nn.functional, name)(x, w, b, **kw)
+            gx, gw = lib.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+            ((gx * gx).sum() + (gw ** 3).sum()).backward()
+            outs.append([v.detach().numpy() for v in (gx, gw, x.grad, w.grad, b.grad)])
+        for a, b in zip(*outs):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+    x = gg.tensor(rng.standard_normal((1, 2, 3, 3)), requires_grad=True)
+    w = gg.tensor(rng.standard_normal((2, 1, 2, 2)), requires_grad=True)
+    b = gg.tensor(rng.standard_normal(2), requires_grad=True)
+    assert gg.autograd.gradgradcheck(
+        lambda x, w, b: GF.conv_transpose2d(x, w, b, stride=2, output_padding=1, groups=2), (x, w, b))
+
+
+def test_conv_transpose_zero_batch_and_partial_grads():
+    x = gg.zeros(0, 3, 4, 4, requires_grad=True)
+    w = gg.ones(3, 2, 3, 3, requires_grad=True)
+    out = GF.conv_transpose2d(x, w, stride=2)
+    assert tuple(out.shape) == (0, 2, 9, 9)
+    out.sum().backward()
+    assert tuple(x.grad.shape) == (0, 3, 4, 4)
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((3, 2, 3, 3)))
+    x = gg.tensor(rng.standard_normal((1, 3, 2, 2)))
+    w = gg.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    GF.conv_transpose2d(x, w).sum().backward()
+    assert x.grad is None and tuple(w.grad.shape) == (3, 2, 3, 3)
+
+
+@pytest.mark.parametrize("xs,ws,kw,exc,words", [
+    ((2, 3), (3, 4, 3, 3), {}, RuntimeError, ["conv_transpose2d", "[2, 3]"]),
+    ((1, 5, 5, 5), (3, 4, 3, 3), {}, RuntimeError, ["transposed=1", "[3, 4, 3, 3]", "[1, 5, 5, 5]", "channels"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(groups=2), RuntimeError, ["divisible", "[3, 4, 3, 3]"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(stride=2, output_padding=2), RuntimeError,
+     ["output padding must be smaller than either stride or dilation", "output_padding_height: 2"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(output_padding=1), RuntimeError, ["output padding must be smaller"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(output_padding=-1), RuntimeError, ["negative output_padding"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(stride=0), RuntimeError, ["non-positive stride"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(padding=-1), RuntimeError, ["negative padding"]),
+    ((1, 3, 1, 1), (3, 4, 3, 3), dict(padding=2), RuntimeError, ["Output size is too small", "(-1 x -1)"]),
+    ((1, 3, 5, 5), (3, 0, 3, 3), {}, RuntimeError, ["non-empty", "[3, 0, 3, 3]"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(stride=(1, 2, 3)), RuntimeError, ["stride", "2 values"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(padding="same"), TypeError, ["padding", "str"]),
+])
+def test_conv_transpose_errors(xs, ws, kw, exc, words):
+    with pytest.raises(exc) as ei:
+        GF.conv_transpose2d(gg.zeros(*xs), gg.zeros(*ws), **kw)
+    for word in words:
+        assert word in str(ei.value)
+    with pytest.raises(exc):
+        TF.conv_transpose2d(torch.zeros(*xs), torch.zeros(*ws), **kw)
+
+
+def test_conv_transpose_bias_and_rank_errors():
+    with pytest.raises(RuntimeError, match=r"transposed=1.*expected bias to be 1-dimensional with 4 elements.*\[3\]"):
+        GF.conv_transpose2d(gg.zeros(1, 3, 5, 5), gg.zeros(3, 4, 3, 3), gg.zeros(3))
+    with pytest.raises(RuntimeError, match="conv_transpose1d"):
+        GF.conv_transpose1d(gg.zeros(1, 3, 5, 5), gg.zeros(3, 4, 3))
+
+
 # ---- pooling ----
 POOL_CASES = [
     ("max", (2, 3, 7, 6), dict(kernel_size=2)),

@@ -5,11 +5,13 @@
 namespace gg::py_bind {
 
 void bind_conv(py::module_& m) {
-  // _convolution(input, weight, bias or None, stride, padding, dilation, groups): one entry per spatial dim.
+  // _convolution(input, weight, bias or None, stride, padding, dilation, groups, transposed, output_padding):
+  // one entry per spatial dim.
   m.def("_convolution", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, py::handle stride,
-                      py::handle padding, py::handle dilation, int64_t groups) {
+                           py::handle padding, py::handle dilation, int64_t groups, bool transposed,
+                           py::handle output_padding) {
     return convolution(x, w, b.value_or(nullptr), shape_from_obj(stride), shape_from_obj(padding),
-                  shape_from_obj(dilation), groups);
+                       shape_from_obj(dilation), groups, transposed, shape_from_obj(output_padding));
   });
   m.def("_max_pool2d_with_indices", [](const Tensor& x, py::handle k, py::handle s, py::handle p, py::handle d,
                                        bool ceil_mode) {

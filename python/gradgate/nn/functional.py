@@ -491,14 +491,22 @@ def _conv_padding(padding, weight, stride, dilation, n, op):
     return _ntuple(padding, n, "padding", op), None
 
 
-def _convnd(input, weight, bias, stride, padding, dilation, groups, n):
-    op = f"conv{n}d"
+def _convnd(input, weight, bias, stride, padding, dilation, groups, n, output_padding=None):
+    """conv{n}d, or conv_transpose{n}d when output_padding is given."""
+    transposed = output_padding is not None
+    op = f"conv_transpose{n}d" if transposed else f"conv{n}d"
     if input.dim() not in (n + 1, n + 2):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {op}, but got input of "
                            f"size: {list(input.shape)}")
     stride = _ntuple(stride, n, "stride", op)
     dilation = _ntuple(dilation, n, "dilation", op)
-    pads, extra = _conv_padding(padding, weight, stride, dilation, n, op)
+    if transposed:
+        if isinstance(padding, str):
+            raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")
+        pads, extra = _ntuple(padding, n, "padding", op), None
+        output_padding = _ntuple(output_padding, n, "output_padding", op)
+    else:
+        pads, extra = _conv_padding(padding, weight, stride, dilation, n, op)
     unbatched = input.dim() == n + 1
     x = input.unsqueeze(0) if unbatched else input
     if extra is not None:  # padding='same' with an even kernel: PyTorch pads one more on the right
@@ -509,7 +517,8 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, n):
                 shape = list(x.shape)
                 shape[d] = e
                 x = cat([x, zeros(*shape, dtype=x.dtype)], d)
-    out = _C._convolution(x, weight, bias, stride, pads, dilation, groups)
+    out = _C._convolution(x, weight, bias, stride, pads, dilation, groups, transposed,
+                          output_padding if transposed else [0] * n)
     return out.squeeze(0) if unbatched else out
 
 
@@ -519,6 +528,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, output_padding)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, output_padding)
 
 
 def _pool_pair(v, name, op):
