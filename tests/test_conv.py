@@ -306,6 +306,61 @@ def test_conv_transpose_bias_and_rank_errors():
         GF.conv_transpose1d(gg.zeros(1, 3, 5, 5), gg.zeros(3, 4, 3))
 
 
+@pytest.mark.parametrize("gcls,tcls,args,kw", [
+    (gnn.ConvTranspose2d, torch.nn.ConvTranspose2d, (4, 6, 3), dict(stride=2, padding=1, output_padding=1)),
+    (gnn.ConvTranspose2d, torch.nn.ConvTranspose2d, (4, 6, (3, 2)), dict(groups=2, bias=False, dilation=2)),
+    (gnn.ConvTranspose2d, torch.nn.ConvTranspose2d, (4, 6, 2), dict(stride=(2, 1))),
+    (gnn.ConvTranspose1d, torch.nn.ConvTranspose1d, (4, 6, 3), dict(stride=3, output_padding=2, groups=2)),
+])
+def test_nn_conv_transpose_modules_match_torch(gcls, tcls, args, kw):
+    gm, tm = gcls(*args, **kw), tcls(*args, **kw)
+    assert repr(gm) == repr(tm)
+    assert tuple(gm.weight.shape) == tuple(tm.weight.shape)  # (in, out/groups, k...)
+    assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    assert (gm.transposed, gm.output_padding) == (tm.transposed, tm.output_padding)
+    with torch.no_grad():
+        tm.weight.copy_(torch.tensor(gm.weight.detach().numpy()))
+        if tm.bias is not None:
+            tm.bias.copy_(torch.tensor(gm.bias.detach().numpy()))
+    shape = (2, 4, 5, 6) if gcls is gnn.ConvTranspose2d else (2, 4, 7)
+    x = rng.standard_normal(shape).astype("float32")
+    gout, tout = gm(gg.tensor(x)), tm(torch.tensor(x))
+    np.testing.assert_allclose(gout.detach().numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-5)
+    assert _fn_name(gout) == _fn_name(tout)
+    # forward(input, output_size): the output_padding that reaches the asked size (with or without (N, C))
+    stride = tm.stride
+    for extra in range(stride[-1]):
+        size = [d - p + min(extra, s - 1) for d, p, s in zip(tout.shape[2:], tm.output_padding, stride)]
+        for asked in (size, list(tout.shape[:2]) + size):
+            g2, t2 = gm(gg.tensor(x), output_size=asked), tm(torch.tensor(x), output_size=asked)
+            assert tuple(g2.shape) == tuple(t2.shape)
+            np.testing.assert_allclose(g2.detach().numpy(), t2.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_nn_conv_transpose_init_statistics_and_errors():
+    # PyTorch's default init: kaiming_uniform(a=sqrt(5)) with fan_in = weight.size(1) * receptive field, which for a
+    # transposed conv is out_channels / groups: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
+    gg.manual_seed(0)
+    m = gnn.ConvTranspose2d(64, 48, 3, groups=2)
+    bound = 1 / math.sqrt(24 * 9)
+    w = m.weight.detach().numpy()
+    assert np.abs(w).max() <= bound + 1e-7 and np.abs(w).max() > 0.99 * bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound and abs(w.mean()) < 0.02 * bound
+    assert np.abs(m.bias.detach().numpy()).max() <= bound + 1e-7
+    t = torch.nn.ConvTranspose2d(64, 48, 3, groups=2)
+    assert abs(t.weight.detach().numpy().std() - w.std()) < 0.02 * bound
+    with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for ConvTranspose2d'):
+        gnn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
+        gnn.ConvTranspose2d(4, 3, 3, groups=2)
+    m = gnn.ConvTranspose2d(2, 3, 3, stride=2)
+    with pytest.raises(ValueError, match=r"requested an output size of \[12, 11\], but valid sizes range from "
+                                         r"\[9, 9\] to \[10, 10\]"):
+        m(gg.zeros(1, 2, 4, 4), output_size=(12, 11))
+    with pytest.raises(ValueError, match="output_size must have 2 or 4 elements"):
+        m(gg.zeros(1, 2, 4, 4), output_size=(9,))
+
+
 # ---- pooling ----
 POOL_CASES = [
     ("max", (2, 3, 7, 6), dict(kernel_size=2)),

@@ -29,6 +29,11 @@ void bind_conv(py::module_& m) {
   m.def("_fold", [](const Tensor& x, py::handle o, py::handle k, py::handle d, py::handle p, py::handle s) {
     return fold_col2im(x, shape_from_obj(o), shape_from_obj(k), shape_from_obj(d), shape_from_obj(p), shape_from_obj(s));
   });
+  // _upsample(input, output_size, scales (0: none), mode 0 nearest / 1 nearest-exact / 2 linear, align_corners)
+  m.def("_upsample", [](const Tensor& x, py::handle size, const std::vector<double>& scales, int mode,
+                        bool align_corners) {
+    return upsample(x, shape_from_obj(size), scales, UpsampleMode(mode), align_corners);
+  });
   m.def("_adaptive_avg_pool2d", [](const Tensor& x, py::handle size) { return adaptive_avg_pool2d(x, shape_from_obj(size)); });
 }
 
