@@ -117,22 +117,25 @@ ConvGeom conv_geom(const DimVec& xs, const DimVec& ws, const DimVec& p) {
 
 // Raw (unrecorded) kernels on contiguous tensors, named for the conv x (N, C, H, W) -> y (N, O, Ho, Wo) of
 // geometry g: y = conv(x, w) is im2col + GEMM, gx = conv^T(gy, w) GEMM + col2im, gw = gy . im2col(x)^T.
+// Each runs f(col, x offset, y offset, w offset) per (batch, group) block, sharing one K x HW column buffer.
+template <typename T, typename F>
+void each_conv_block(const ConvGeom& g, F f) {
+  std::vector<T> col(static_cast<size_t>(g.K() * g.HW()));
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t gr = 0; gr < g.G; ++gr)
+      f(col.data(), (n * g.C + gr * g.Cg()) * g.H * g.W, (n * g.O + gr * g.Og()) * g.HW(), gr * g.Og() * g.K());
+}
+
 Tensor conv_forward_raw(const Tensor& x, const Tensor& w, const ConvGeom& g, const DimVec& ysizes) {
-  Tensor y = empty(ysizes, x->dtype, x->device());
   const int64_t K = g.K(), HW = g.HW(), Og = g.Og();
+  if (K == 0 || Og == 0 || HW == 0) return zeros_raw(ysizes, x->dtype, x->device());
+  Tensor y = empty(ysizes, x->dtype, x->device());
   dispatch<kFloats>(x->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    std::vector<T> col(static_cast<size_t>(K * HW));
-    for (int64_t n = 0; n < g.N; ++n)
-      for (int64_t gr = 0; gr < g.G; ++gr) {
-        T* o = y->data<T>() + (n * g.O + gr * Og) * HW;
-        if (K == 0 || Og == 0 || HW == 0) {
-          std::fill(o, o + Og * HW, T(0));
-          continue;
-        }
-        im2col(x->data<T>() + (n * g.C + gr * g.Cg()) * g.H * g.W, g, col.data());
-        cpu::gemm<T>(false, false, Og, HW, K, T(1), w->data<T>() + gr * Og * K, K, col.data(), HW, T(0), o, HW);
-      }
+    each_conv_block<T>(g, [&](T* col, int64_t xo, int64_t yo, int64_t wo) {
+      im2col(x->data<T>() + xo, g, col);
+      cpu::gemm<T>(false, false, Og, HW, K, T(1), w->data<T>() + wo, K, col, HW, T(0), y->data<T>() + yo, HW);
+    });
   });
   return y;
 }
@@ -143,13 +146,10 @@ Tensor conv_input_grad_raw(const Tensor& gy, const Tensor& w, const ConvGeom& g,
   if (K == 0 || Og == 0 || HW == 0) return gx;
   dispatch<kFloats>(gy->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    std::vector<T> col(static_cast<size_t>(K * HW));
-    for (int64_t n = 0; n < g.N; ++n)
-      for (int64_t gr = 0; gr < g.G; ++gr) {
-        cpu::gemm<T>(true, false, K, HW, Og, T(1), w->data<T>() + gr * Og * K, K,
-                     gy->data<T>() + (n * g.O + gr * Og) * HW, HW, T(0), col.data(), HW);
-        col2im(col.data(), g, gx->data<T>() + (n * g.C + gr * g.Cg()) * g.H * g.W);
-      }
+    each_conv_block<T>(g, [&](T* col, int64_t xo, int64_t yo, int64_t wo) {
+      cpu::gemm<T>(true, false, K, HW, Og, T(1), w->data<T>() + wo, K, gy->data<T>() + yo, HW, T(0), col, HW);
+      col2im(col, g, gx->data<T>() + xo);
+    });
   });
   return gx;
 }
@@ -160,13 +160,10 @@ Tensor conv_weight_grad_raw(const Tensor& gy, const Tensor& x, const ConvGeom& g
   if (K == 0 || Og == 0 || HW == 0) return gw;
   dispatch<kFloats>(x->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    std::vector<T> col(static_cast<size_t>(K * HW));
-    for (int64_t n = 0; n < g.N; ++n)
-      for (int64_t gr = 0; gr < g.G; ++gr) {
-        im2col(x->data<T>() + (n * g.C + gr * g.Cg()) * g.H * g.W, g, col.data());
-        cpu::gemm<T>(false, true, Og, K, HW, T(1), gy->data<T>() + (n * g.O + gr * Og) * HW, HW, col.data(), HW,
-                     T(1), gw->data<T>() + gr * Og * K, K);
-      }
+    each_conv_block<T>(g, [&](T* col, int64_t xo, int64_t yo, int64_t wo) {
+      im2col(x->data<T>() + xo, g, col);
+      cpu::gemm<T>(false, true, Og, K, HW, T(1), gy->data<T>() + yo, HW, col, HW, T(1), gw->data<T>() + wo, K);
+    });
   });
   return gw;
 }

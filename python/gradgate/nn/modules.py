@@ -1010,7 +1010,6 @@ class _ConvTransposeNd(_ConvNd):
             return self.output_padding
         n = self._n
         lead = input.dim() - n
-        output_size = list(output_size)
         if len(output_size) == lead + n:
             output_size = output_size[lead:]
         if len(output_size) != n:
