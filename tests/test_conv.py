@@ -12,6 +12,8 @@ import gradgate.nn.functional as GF
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
+from tests.test_vs_torch import run_both  # noqa: E402
+
 rng = np.random.default_rng(4321)
 
 
@@ -94,24 +96,33 @@ def test_conv2d_partial_requires_grad_and_gradcheck():
                                  (x, w, b))
 
 
-def test_conv_double_backward_matches_torch_and_gradgradcheck():
+@pytest.mark.parametrize("name,xs,ws,kw", [
+    ("conv2d", (2, 4, 5, 6), (4, 2, 3, 2), dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)),
+    ("conv1d", (2, 3, 7), (2, 3, 3), dict(padding=1, stride=2)),
+    # transposed: the recorded VJP is conv2d (for x) and unfold + matmul (for w); output_padding >= stride crops / pads
+    ("conv_transpose2d", (2, 4, 3, 4), (4, 1, 3, 2), dict(stride=(2, 1), padding=1, output_padding=(1, 0), groups=2)),
+    ("conv_transpose2d", (1, 2, 3, 3), (2, 3, 2, 2), dict(dilation=(2, 3), output_padding=1)),
+    ("conv_transpose1d", (2, 3, 5), (3, 2, 3), dict(stride=2, output_padding=1)),
+])
+def test_conv_double_backward_matches_torch(name, xs, ws, kw):
     # d/d(x, w) of a gradient penalty: the conv VJP is recorded (unfold/fold + matmul) under create_graph
-    for fn_g, fn_t, xs, ws, kw in [(GF.conv2d, TF.conv2d, (2, 4, 5, 6), (4, 2, 3, 2), dict(stride=(2, 1), padding=1,
-                                                                                             dilation=(1, 2), groups=2)),
-                                   (GF.conv1d, TF.conv1d, (2, 3, 7), (2, 3, 3), dict(padding=1, stride=2))]:
-        g, t = _pair([rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])])
-        outs = []
-        for f, (x, w, b), lib in ((fn_g, g, gg), (fn_t, t, torch)):
-            y = f(x, w, b, **kw)
-            gx, gw = lib.autograd.grad((y * y).sum(), (x, w), create_graph=True)
-            ((gx * gx).sum() + (gw ** 3).sum()).backward()
-            outs.append([v.detach().numpy() for v in (gx, gw, x.grad, w.grad, b.grad)])
-        for a, b in zip(*outs):
-            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
-    x = gg.tensor(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)
-    w = gg.tensor(rng.standard_normal((2, 1, 2, 2)), requires_grad=True)
-    b = gg.tensor(rng.standard_normal(2), requires_grad=True)
-    assert gg.autograd.gradgradcheck(lambda x, w, b: GF.conv2d(x, w, b, padding=1, groups=2), (x, w, b))
+    out_ch = ws[1] * kw.get("groups", 1) if "transpose" in name else ws[0]
+    g, t = _pair([rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(out_ch)])
+    outs = []
+    for (x, w, b), lib in ((g, gg), (t, torch)):
+        y = getattr(lib.nn.functional, name)(x, w, b, **kw)
+        gx, gw = lib.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+        ((gx * gx).sum() + (gw ** 3).sum()).backward()
+        outs.append([v.detach().numpy() for v in (gx, gw, x.grad, w.grad, b.grad)])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("fn", [lambda x, w, b: GF.conv2d(x, w, b, padding=1, groups=2),
+                                lambda x, w, b: GF.conv_transpose2d(x, w, b, stride=2, output_padding=1, groups=2)])
+def test_conv_gradgradcheck(fn):
+    x, w, b = (gg.tensor(rng.standard_normal(s), requires_grad=True) for s in ((1, 2, 3, 3), (2, 1, 2, 2), (2,)))
+    assert gg.autograd.gradgradcheck(fn, (x, w, b))
 
 
 def test_conv2d_zero_size():
@@ -161,31 +172,34 @@ def test_conv2d_dtype_and_bias_errors():
         GF.conv1d(gg.zeros(1, 3, 5, 5), gg.zeros(4, 3, 3))
 
 
+def _module_matches_torch(gm, tm, shape):
+    """Same repr, parameters and default-init bounds; with gm's weights copied into tm, the same forward.
+    Returns (x, gm(x), tm(x))."""
+    assert repr(gm) == repr(tm)
+    assert tuple(gm.weight.shape) == tuple(tm.weight.shape)
+    assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    # PyTorch's default init bounds: fan_in from weight dim 1 (in/groups, or out/groups when transposed)
+    bound = 1 / math.sqrt(gm.weight.shape[1] * math.prod(gm.weight.shape[2:]))
+    for p in (gm.weight, gm.bias):
+        assert p is None or np.abs(p.detach().numpy()).max() <= bound + 1e-7
+    with torch.no_grad():
+        tm.weight.copy_(torch.tensor(gm.weight.detach().numpy()))
+        if tm.bias is not None:
+            tm.bias.copy_(torch.tensor(gm.bias.detach().numpy()))
+    x = rng.standard_normal(shape).astype("float32")
+    gout, tout = gm(gg.tensor(x)), tm(torch.tensor(x))
+    np.testing.assert_allclose(gout.detach().numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-5)
+    assert _fn_name(gout) == _fn_name(tout)
+    return x, gout, tout
+
+
 def test_nn_conv_modules_match_torch():
     for gcls, tcls, kw in [(gnn.Conv2d, torch.nn.Conv2d, dict(kernel_size=3, stride=2, padding=1)),
                            (gnn.Conv2d, torch.nn.Conv2d, dict(kernel_size=(3, 2), groups=2, bias=False,
                                                                dilation=2)),
                            (gnn.Conv2d, torch.nn.Conv2d, dict(kernel_size=3, padding="same")),
                            (gnn.Conv1d, torch.nn.Conv1d, dict(kernel_size=3, stride=1))]:
-        gm, tm = gcls(4, 6, **kw), tcls(4, 6, **kw)
-        assert repr(gm) == repr(tm)
-        assert tuple(gm.weight.shape) == tuple(tm.weight.shape)
-        assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
-        # PyTorch's default init bounds
-        fan_in = gm.weight.shape[1] * math.prod(gm.weight.shape[2:])
-        bound = 1 / math.sqrt(fan_in)
-        assert np.abs(gm.weight.detach().numpy()).max() <= bound + 1e-7
-        if gm.bias is not None:
-            assert np.abs(gm.bias.detach().numpy()).max() <= bound + 1e-7
-        with torch.no_grad():
-            tm.weight.copy_(torch.tensor(gm.weight.detach().numpy()))
-            if tm.bias is not None:
-                tm.bias.copy_(torch.tensor(gm.bias.detach().numpy()))
-        shape = (2, 4, 7, 8) if gcls is gnn.Conv2d else (2, 4, 9)
-        x = rng.standard_normal(shape).astype("float32")
-        gout, tout = gm(gg.tensor(x)), tm(torch.tensor(x))
-        np.testing.assert_allclose(gout.detach().numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-5)
-        assert _fn_name(gout) == _fn_name(tout)
+        _module_matches_torch(gcls(4, 6, **kw), tcls(4, 6, **kw), (2, 4, 7, 8) if gcls is gnn.Conv2d else (2, 4, 9))
 
 
 def test_conv2d_training_step_decreases_loss():
@@ -202,6 +216,125 @@ def test_conv2d_training_step_decreases_loss():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0]
+
+
+# ---- conv_transpose ----
+CONVT_CASES = [
+    # (x shape, w shape, bias, kwargs)
+    ((2, 3, 4, 5), (3, 2, 3, 3), True, {}),
+    ((2, 4, 4, 5), (4, 3, 3, 2), True, dict(stride=2, padding=1, output_padding=1, groups=2)),
+    ((1, 3, 4, 4), (3, 2, 3, 3), False, dict(dilation=2, output_padding=1)),  # output_padding >= stride
+    ((1, 2, 3, 4), (2, 3, 2, 3), True, dict(stride=(2, 3), padding=(1, 2), output_padding=(1, 2), dilation=(2, 1))),
+    ((2, 6, 3, 3), (6, 1, 3, 3), True, dict(stride=2, padding=1, groups=6)),  # depthwise
+    ((3, 4, 5), (3, 2, 3, 3), True, dict(stride=2)),  # unbatched
+    ((2, 3, 6), (3, 4, 3), True, dict(stride=2, padding=1, output_padding=1)),  # 1-D
+    ((2, 4, 5), (4, 1, 2), False, dict(stride=3, dilation=2, groups=2, output_padding=2)),
+    ((3, 5), (3, 2, 4), True, dict(padding=1)),  # 1-D unbatched
+]
+
+
+@pytest.mark.parametrize("xs,ws,bias,kw", CONVT_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_conv_transpose_matches_torch(xs, ws, bias, kw, dtype):
+    name = "conv_transpose1d" if len(ws) == 3 else "conv_transpose2d"
+    arrs = [rng.standard_normal(xs), rng.standard_normal(ws)] + ([rng.standard_normal(ws[1] * kw.get("groups", 1))]
+                                                                  if bias else [])
+
+    def program(lib, F, *a):
+        ins = [lib.tensor(v.astype(dtype), requires_grad=True) for v in a]
+        out = getattr(F, name)(*ins, **kw)
+        (out * out).sum().backward()
+        return {"out": out, **{f"in{i}": t for i, t in enumerate(ins)}}
+    run_both(program, *arrs, rtol=1e-4, atol=1e-4)
+
+
+def test_conv_transpose_zero_batch_and_partial_grads():
+    x = gg.zeros(0, 3, 4, 4, requires_grad=True)
+    w = gg.ones(3, 2, 3, 3, requires_grad=True)
+    out = GF.conv_transpose2d(x, w, stride=2)
+    assert tuple(out.shape) == (0, 2, 9, 9)
+    out.sum().backward()
+    assert tuple(x.grad.shape) == (0, 3, 4, 4)
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((3, 2, 3, 3)))
+    x = gg.tensor(rng.standard_normal((1, 3, 2, 2)))
+    w = gg.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    GF.conv_transpose2d(x, w).sum().backward()
+    assert x.grad is None and tuple(w.grad.shape) == (3, 2, 3, 3)
+
+
+@pytest.mark.parametrize("xs,ws,kw,exc,words", [
+    ((2, 3), (3, 4, 3, 3), {}, RuntimeError, ["conv_transpose2d", "[2, 3]"]),
+    ((1, 5, 5, 5), (3, 4, 3, 3), {}, RuntimeError, ["transposed=1", "[3, 4, 3, 3]", "[1, 5, 5, 5]", "channels"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(groups=2), RuntimeError, ["divisible", "[3, 4, 3, 3]"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(stride=2, output_padding=2), RuntimeError,
+     ["output padding must be smaller than either stride or dilation", "output_padding_height: 2"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(output_padding=1), RuntimeError, ["output padding must be smaller"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(output_padding=-1), RuntimeError, ["negative output_padding"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(stride=0), RuntimeError, ["non-positive stride"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(padding=-1), RuntimeError, ["negative padding"]),
+    ((1, 3, 1, 1), (3, 4, 3, 3), dict(padding=2), RuntimeError, ["Output size is too small", "(-1 x -1)"]),
+    ((1, 3, 5, 5), (3, 0, 3, 3), {}, RuntimeError, ["non-empty", "[3, 0, 3, 3]"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(stride=(1, 2, 3)), RuntimeError, ["stride", "2 values"]),
+    ((1, 3, 5, 5), (3, 4, 3, 3), dict(padding="same"), TypeError, ["padding", "str"]),
+])
+def test_conv_transpose_errors(xs, ws, kw, exc, words):
+    with pytest.raises(exc) as ei:
+        GF.conv_transpose2d(gg.zeros(*xs), gg.zeros(*ws), **kw)
+    for word in words:
+        assert word in str(ei.value)
+    with pytest.raises(exc):
+        TF.conv_transpose2d(torch.zeros(*xs), torch.zeros(*ws), **kw)
+
+
+def test_conv_transpose_bias_and_rank_errors():
+    with pytest.raises(RuntimeError, match=r"transposed=1.*expected bias to be 1-dimensional with 4 elements.*\[3\]"):
+        GF.conv_transpose2d(gg.zeros(1, 3, 5, 5), gg.zeros(3, 4, 3, 3), gg.zeros(3))
+    with pytest.raises(RuntimeError, match="conv_transpose1d"):
+        GF.conv_transpose1d(gg.zeros(1, 3, 5, 5), gg.zeros(3, 4, 3))
+
+
+@pytest.mark.parametrize("gcls,tcls,args,kw", [
+    (gnn.ConvTranspose2d, torch.nn.ConvTranspose2d, (4, 6, 3), dict(stride=2, padding=1, output_padding=1)),
+    (gnn.ConvTranspose2d, torch.nn.ConvTranspose2d, (4, 6, (3, 2)), dict(groups=2, bias=False, dilation=2)),
+    (gnn.ConvTranspose2d, torch.nn.ConvTranspose2d, (4, 6, 2), dict(stride=(2, 1))),
+    (gnn.ConvTranspose1d, torch.nn.ConvTranspose1d, (4, 6, 3), dict(stride=3, output_padding=2, groups=2)),
+])
+def test_nn_conv_transpose_modules_match_torch(gcls, tcls, args, kw):
+    gm, tm = gcls(*args, **kw), tcls(*args, **kw)
+    assert (gm.transposed, gm.output_padding) == (tm.transposed, tm.output_padding)
+    x, _, tout = _module_matches_torch(gm, tm, (2, 4, 5, 6) if gcls is gnn.ConvTranspose2d else (2, 4, 7))
+    # forward(input, output_size): the output_padding that reaches the asked size (with or without (N, C))
+    stride = tm.stride
+    for extra in range(stride[-1]):
+        size = [d - p + min(extra, s - 1) for d, p, s in zip(tout.shape[2:], tm.output_padding, stride)]
+        for asked in (size, list(tout.shape[:2]) + size):
+            g2, t2 = gm(gg.tensor(x), output_size=asked), tm(torch.tensor(x), output_size=asked)
+            assert tuple(g2.shape) == tuple(t2.shape)
+            np.testing.assert_allclose(g2.detach().numpy(), t2.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_nn_conv_transpose_init_statistics_and_errors():
+    # PyTorch's default init: kaiming_uniform(a=sqrt(5)) with fan_in = weight.size(1) * receptive field, which for a
+    # transposed conv is out_channels / groups: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
+    gg.manual_seed(0)
+    m = gnn.ConvTranspose2d(64, 48, 3, groups=2)
+    bound = 1 / math.sqrt(24 * 9)
+    w = m.weight.detach().numpy()
+    assert np.abs(w).max() <= bound + 1e-7 and np.abs(w).max() > 0.99 * bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound and abs(w.mean()) < 0.02 * bound
+    assert np.abs(m.bias.detach().numpy()).max() <= bound + 1e-7
+    t = torch.nn.ConvTranspose2d(64, 48, 3, groups=2)
+    assert abs(t.weight.detach().numpy().std() - w.std()) < 0.02 * bound
+    with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for ConvTranspose2d'):
+        gnn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
+        gnn.ConvTranspose2d(4, 3, 3, groups=2)
+    m = gnn.ConvTranspose2d(2, 3, 3, stride=2)
+    with pytest.raises(ValueError, match=r"requested an output size of \(12, 11\), but valid sizes range from "
+                                         r"\[9, 9\] to \[10, 10\]"):
+        m(gg.zeros(1, 2, 4, 4), output_size=(12, 11))
+    with pytest.raises(ValueError, match="output_size must have 2 or 4 elements"):
+        m(gg.zeros(1, 2, 4, 4), output_size=(9,))
 
 
 # ---- pooling ----

@@ -254,11 +254,18 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta);
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction);
 
-// ---- conv family (ops/conv.cpp): conv1d / conv2d (ConvolutionBackward0) ----
-// input (N, C, L) or (N, C, H, W), weight (O, C/groups, k...) of the same rank, bias (O) or null;
-// stride/padding/dilation one entry per spatial dim.
+// ---- conv family (ops/conv.cpp): conv1d / conv2d and conv_transpose1d / 2d (ConvolutionBackward0) ----
+// input (N, C, L) or (N, C, H, W), weight (O, C/groups, k...) of the same rank ((C, O/groups, k...) when
+// transposed), bias (O) or null; stride/padding/dilation/output_padding one entry per spatial dim.
 Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias, const DimVec& stride,
-                   const DimVec& padding, const DimVec& dilation, int64_t groups);
+                   const DimVec& padding, const DimVec& dilation, int64_t groups, bool transposed,
+                   const DimVec& output_padding);
+// ---- upsample (ops/upsample.cpp): nn.functional.interpolate's nearest / nearest-exact / (bi)linear ----
+// input (N, C, W) or (N, C, H, W); output_size and scales one entry per spatial dim (a scale <= 0: none,
+// the size ratio is used). align_corners applies to Linear only.
+enum class UpsampleMode { Nearest, NearestExact, Linear };
+Tensor upsample(const Tensor& input, const DimVec& output_size, const std::vector<double>& scales, UpsampleMode mode,
+                bool align_corners);
 // Pooling over the last two dims of a (C, H, W) or (N, C, H, W) input; kernel/stride/padding/dilation 2 each.
 // Returns (output, indices): indices are flat h * W + w positions in each input plane.
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const DimVec& kernel_size, const DimVec& stride,

@@ -1,7 +1,8 @@
-// conv family. convolution (conv1d / conv2d; 1-D is read as 2-D with a unit height): forward is
-// im2col + one GEMM per (batch, group); the VJP (ConvolutionBackward0) is raw GEMM + col2im / GEMM /
-// sum when the backward is not recorded, and recorded im2col / col2im (Im2ColBackward0 /
-// Col2ImBackward0, each the other's VJP) + matmul under create_graph, so double backward works.
+// conv family. convolution (conv1d / conv2d and their transposes; 1-D is read as 2-D with a unit height):
+// forward is im2col + one GEMM per (batch, group), transposed forward that conv's input gradient (GEMM +
+// col2im); the VJP (ConvolutionBackward0) is the raw kernels when the backward is not recorded, and
+// recorded im2col / col2im (Im2ColBackward0 / Col2ImBackward0, each the other's VJP) + matmul + convolution
+// under create_graph, so double backward works.
 // Also: unfold / fold, max_pool2d (with indices), avg_pool2d, adaptive_avg_pool2d.
 #include <cmath>
 #include <cstring>
@@ -96,49 +97,107 @@ ConvGeom geom_of(const DimVec& xs, const DimVec& ws, const DimVec& p) {
   return g;
 }
 
-// Raw (unrecorded) grads of conv2d; any of the three may be skipped.
-void conv2d_backward_raw(const Tensor& gout_in, const Tensor& x_in, const Tensor& w_in, const DimVec& params,
-                         bool need_x, bool need_w, bool need_b, Tensor& gx, Tensor& gw, Tensor& gb) {
-  Tensor x = contiguous(detach(x_in)), w = contiguous(detach(w_in));
-  Tensor go = contiguous(detach(gout_in));
-  const ConvGeom g = geom_of(x->sizes, w->sizes, params);
-  if (need_x) gx = zeros_raw(x->sizes, x->dtype, x->device());
-  if (need_w) gw = zeros_raw(w->sizes, w->dtype, w->device());
-  if (need_b) gb = zeros_raw(DimVec{g.O}, w->dtype, w->device());
+// The node keeps a convolution's params in 2-D form:
+// {sh, sw, ph, pw, dh, dw, groups, transposed, output_padding_h, output_padding_w}.
+enum { kGroups = 6, kTransposed = 7, kOutPadH = 8, kOutPadW = 9 };
+
+// The conv2d geometry of a convolution. A transposed conv is a conv run backwards (its forward is that
+// conv's input gradient), so it takes that conv's geometry: its input (N, O, Ho, Wo) is the conv's output,
+// its weight (O, C/G, kh, kw) the conv's weight and its output (N, C, H, W) the conv's input.
+ConvGeom conv_geom(const DimVec& xs, const DimVec& ws, const DimVec& p) {
+  if (!p[kTransposed]) return geom_of(xs, ws, p);
+  const bool d1 = xs.size() == 3;
+  ConvGeom g;
+  g.N = xs[0]; g.O = xs[1]; g.Ho = d1 ? 1 : xs[2]; g.Wo = xs[d1 ? 2 : 3];
+  g.G = p[kGroups]; g.C = ws[1] * g.G; g.kh = d1 ? 1 : ws[2]; g.kw = ws[d1 ? 2 : 3];
+  g.sh = p[0]; g.sw = p[1]; g.ph = p[2]; g.pw = p[3]; g.dh = p[4]; g.dw = p[5];
+  g.H = (g.Ho - 1) * g.sh - 2 * g.ph + g.dh * (g.kh - 1) + p[kOutPadH] + 1;
+  g.W = (g.Wo - 1) * g.sw - 2 * g.pw + g.dw * (g.kw - 1) + p[kOutPadW] + 1;
+  return g;
+}
+
+// Raw (unrecorded) kernels on contiguous tensors, named for the conv x (N, C, H, W) -> y (N, O, Ho, Wo) of
+// geometry g: y = conv(x, w) is im2col + GEMM, gx = conv^T(gy, w) GEMM + col2im, gw = gy . im2col(x)^T.
+// Each runs f(col, x offset, y offset, w offset) per (batch, group) block, sharing one K x HW column buffer.
+template <typename T, typename F>
+void each_conv_block(const ConvGeom& g, F f) {
+  std::vector<T> col(static_cast<size_t>(g.K() * g.HW()));
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t gr = 0; gr < g.G; ++gr)
+      f(col.data(), (n * g.C + gr * g.Cg()) * g.H * g.W, (n * g.O + gr * g.Og()) * g.HW(), gr * g.Og() * g.K());
+}
+
+Tensor conv_forward_raw(const Tensor& x, const Tensor& w, const ConvGeom& g, const DimVec& ysizes) {
   const int64_t K = g.K(), HW = g.HW(), Og = g.Og();
-  dispatch<kFloats>(x->dtype, "convolution_backward", [&](auto tag) {
+  if (K == 0 || Og == 0 || HW == 0) return zeros_raw(ysizes, x->dtype, x->device());
+  Tensor y = empty(ysizes, x->dtype, x->device());
+  dispatch<kFloats>(x->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T* xp = x->data<T>();
-    const T* wp = w->data<T>();
-    const T* gp = go->data<T>();
-    std::vector<T> col(static_cast<size_t>(K * HW));
-    for (int64_t n = 0; n < g.N; ++n)
-      for (int64_t gr = 0; gr < g.G; ++gr) {
-        const T* gng = gp + (n * g.O + gr * Og) * HW;
-        const T* wg = wp + gr * Og * K;
-        if (need_x && K > 0 && HW > 0) {
-          if (Og > 0) {
-            cpu::gemm<T>(true, false, K, HW, Og, T(1), wg, K, gng, HW, T(0), col.data(), HW);
-            col2im(col.data(), g, gx->data<T>() + (n * g.C + gr * g.Cg()) * g.H * g.W);
-          }
-        }
-        if (need_w && K > 0 && Og > 0 && HW > 0) {
-          im2col(xp + (n * g.C + gr * g.Cg()) * g.H * g.W, g, col.data());
-          cpu::gemm<T>(false, true, Og, K, HW, T(1), gng, HW, col.data(), HW, T(1), gw->data<T>() + gr * Og * K, K);
-        }
+    each_conv_block<T>(g, [&](T* col, int64_t xo, int64_t yo, int64_t wo) {
+      im2col(x->data<T>() + xo, g, col);
+      cpu::gemm<T>(false, false, Og, HW, K, T(1), w->data<T>() + wo, K, col, HW, T(0), y->data<T>() + yo, HW);
+    });
+  });
+  return y;
+}
+
+Tensor conv_input_grad_raw(const Tensor& gy, const Tensor& w, const ConvGeom& g, const DimVec& xsizes) {
+  Tensor gx = zeros_raw(xsizes, gy->dtype, gy->device());
+  const int64_t K = g.K(), HW = g.HW(), Og = g.Og();
+  if (K == 0 || Og == 0 || HW == 0) return gx;
+  dispatch<kFloats>(gy->dtype, "convolution", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    each_conv_block<T>(g, [&](T* col, int64_t xo, int64_t yo, int64_t wo) {
+      cpu::gemm<T>(true, false, K, HW, Og, T(1), w->data<T>() + wo, K, gy->data<T>() + yo, HW, T(0), col, HW);
+      col2im(col, g, gx->data<T>() + xo);
+    });
+  });
+  return gx;
+}
+
+Tensor conv_weight_grad_raw(const Tensor& gy, const Tensor& x, const ConvGeom& g, const DimVec& wsizes) {
+  Tensor gw = zeros_raw(wsizes, x->dtype, x->device());
+  const int64_t K = g.K(), HW = g.HW(), Og = g.Og();
+  if (K == 0 || Og == 0 || HW == 0) return gw;
+  dispatch<kFloats>(x->dtype, "convolution", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    each_conv_block<T>(g, [&](T* col, int64_t xo, int64_t yo, int64_t wo) {
+      im2col(x->data<T>() + xo, g, col);
+      cpu::gemm<T>(false, true, Og, K, HW, T(1), gy->data<T>() + yo, HW, col, HW, T(1), gw->data<T>() + wo, K);
+    });
+  });
+  return gw;
+}
+
+// The bias of a contiguous (N, Ch, ...) output: added per channel, and its gradient (sums per channel).
+void add_bias_raw(const Tensor& y, const Tensor& bias) {
+  Tensor b = contiguous(detach(bias));
+  const int64_t N = y->sizes[0], Ch = y->sizes[1], S = N * Ch == 0 ? 0 : y->numel() / (N * Ch);
+  dispatch<kFloats>(y->dtype, "convolution", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t c = 0; c < Ch; ++c) {
+        T* o = y->data<T>() + (n * Ch + c) * S;
+        for (int64_t k = 0; k < S; ++k) o[k] += b->data<T>()[c];
       }
-    if (need_b) {
-      T* b = gb->data<T>();
-      for (int64_t o = 0; o < g.O; ++o) {
-        T s = T(0);
-        for (int64_t n = 0; n < g.N; ++n) {
-          const T* r = gp + (n * g.O + o) * HW;
-          for (int64_t k = 0; k < HW; ++k) s += r[k];
-        }
-        b[o] = s;
+  });
+}
+
+Tensor bias_grad_raw(const Tensor& gy) {
+  const int64_t N = gy->sizes[0], Ch = gy->sizes[1], S = N * Ch == 0 ? 0 : gy->numel() / (N * Ch);
+  Tensor gb = zeros_raw(DimVec{Ch}, gy->dtype, gy->device());
+  dispatch<kFloats>(gy->dtype, "convolution_backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (int64_t c = 0; c < Ch; ++c) {
+      T s = T(0);
+      for (int64_t n = 0; n < N; ++n) {
+        const T* r = gy->data<T>() + (n * Ch + c) * S;
+        for (int64_t k = 0; k < S; ++k) s += r[k];
       }
+      gb->data<T>()[c] = s;
     }
   });
+  return gb;
 }
 
 // Recorded im2col / col2im over whole (N, C, H, W) tensors (no groups): each is the other's VJP,
@@ -185,25 +244,45 @@ Tensor col2im_op(const Tensor& cols_in, const DimVec& xshape, const DimVec& p) {
   return out;
 }
 
+// gw of the conv x -> y (4-D) from recorded im2col + matmul, so it is differentiable again.
+Tensor conv_weight_grad_recorded(const Tensor& gy, const Tensor& x, const DimVec& ws, const DimVec& P) {
+  const int64_t N = x->sizes[0], G = P[kGroups], Og = ws[0] / G, K = ws[1] * ws[2] * ws[3];
+  const int64_t L = gy->sizes[2] * gy->sizes[3];
+  Tensor cols = reshape(im2col_op(x, DimVec{ws[2], ws[3], P[0], P[1], P[2], P[3], P[4], P[5]}), DimVec{N, G, K, L});
+  return sum(matmul(reshape(gy, DimVec{N, G, Og, L}), transpose(cols, 2, 3)), DimVec{0}, false);
+}
+
 // The conv VJP from recorded ops (used when the backward itself is recorded: create_graph=True).
-void conv2d_backward_recorded(const Tensor& go_in, const Tensor& x_in, const Tensor& w_in, const DimVec& P,
-                              bool need_x, bool need_w, bool need_b, Tensor& gx, Tensor& gw, Tensor& gb) {
+void conv_backward_recorded(const Tensor& go_in, const Tensor& x_in, const Tensor& w_in, const DimVec& P,
+                            bool need_x, bool need_w, bool need_b, Tensor& gx, Tensor& gw, Tensor& gb) {
   const bool d1 = x_in->dim() == 3;
   Tensor x = d1 ? unsqueeze(x_in, 2) : x_in, w = d1 ? unsqueeze(w_in, 2) : w_in, go = d1 ? unsqueeze(go_in, 2) : go_in;
-  const int64_t N = x->sizes[0], C = x->sizes[1], O = w->sizes[0], G = P[6];
-  const int64_t kh = w->sizes[2], kw = w->sizes[3], L = go->sizes[2] * go->sizes[3];
-  const int64_t Og = O / G, K = (C / G) * kh * kw;
-  const DimVec up{kh, kw, P[0], P[1], P[2], P[3], P[4], P[5]};
-  Tensor gor = reshape(go, DimVec{N, G, Og, L});
-  if (need_x) {
-    Tensor cols = matmul(transpose(reshape(w, DimVec{G, Og, K}), 1, 2), gor);  // (N, G, K, L)
-    gx = col2im_op(reshape(cols, DimVec{N, G * K, L}), x->sizes, up);
-    if (d1) gx = squeeze_dim(gx, 2);
+  if (P[kTransposed]) {
+    // y = conv^T(x, w): gx = conv(gy, w), gw = that conv's weight grad with x as its output grad. conv(gy) is
+    // longer than x by output_padding / stride (output_padding >= stride, allowed under dilation): crop it
+    // and zero-pad x to it.
+    const ConvGeom g = geom_of(go->sizes, w->sizes, P);
+    const int64_t eh = g.Ho - x->sizes[2], ew = g.Wo - x->sizes[3];
+    if (need_x) {
+      gx = convolution(go, w, Tensor(), DimVec{P[0], P[1]}, DimVec{P[2], P[3]}, DimVec{P[4], P[5]}, P[kGroups],
+                       false, DimVec{0, 0});
+      if (eh || ew) gx = constant_pad_nd(gx, DimVec{0, -ew, 0, -eh}, Scalar::from_int(0));
+    }
+    if (need_w)
+      gw = conv_weight_grad_recorded((eh || ew) ? constant_pad_nd(x, DimVec{0, ew, 0, eh}, Scalar::from_int(0)) : x,
+                                     go, w->sizes, P);
+  } else {
+    if (need_x) {
+      const int64_t N = x->sizes[0], G = P[kGroups], Og = w->sizes[0] / G, K = w->sizes[1] * w->sizes[2] * w->sizes[3];
+      const int64_t L = go->sizes[2] * go->sizes[3];
+      Tensor cols = matmul(transpose(reshape(w, DimVec{G, Og, K}), 1, 2), reshape(go, DimVec{N, G, Og, L}));
+      gx = col2im_op(reshape(cols, DimVec{N, G * K, L}), x->sizes,
+                     DimVec{w->sizes[2], w->sizes[3], P[0], P[1], P[2], P[3], P[4], P[5]});
+    }
+    if (need_w) gw = conv_weight_grad_recorded(go, x, w->sizes, P);
   }
-  if (need_w) {
-    Tensor cols = reshape(im2col_op(x, up), DimVec{N, G, K, L});
-    gw = reshape(sum(matmul(gor, transpose(cols, 2, 3)), DimVec{0}, false), w_in->sizes);
-  }
+  if (gx && d1) gx = squeeze_dim(gx, 2);
+  if (gw) gw = reshape(gw, w_in->sizes);
   if (need_b) {
     DimVec dims{0};
     for (int64_t d = 2; d < go_in->dim(); ++d) dims.push_back(d);
@@ -214,25 +293,29 @@ void conv2d_backward_recorded(const Tensor& go_in, const Tensor& x_in, const Ten
 }  // namespace
 
 Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias, const DimVec& stride_in,
-                   const DimVec& padding_in, const DimVec& dilation_in, int64_t groups) {
+                   const DimVec& padding_in, const DimVec& dilation_in, int64_t groups, bool transposed,
+                   const DimVec& output_padding_in) {
   const int64_t sd = input->dim() == 3 ? 1 : 2;  // spatial dims
-  const char* op = sd == 1 ? "conv1d" : "conv2d";
+  const char* op = transposed ? (sd == 1 ? "conv_transpose1d" : "conv_transpose2d") : (sd == 1 ? "conv1d" : "conv2d");
   check_same_device(input, weight, op);
   GG_CHECK(input->dim() == 3 || input->dim() == 4, "Expected ", sd + 1, "D (unbatched) or ", sd + 2,
            "D (batched) input to ", op, ", but got input of size: ", lst(input->sizes));
   GG_CHECK(weight->dim() == input->dim(), op, ": expected weight to be ", input->dim(),
            "-dimensional, but got weight of size ", lst(weight->sizes), " for input of size ",
            lst(input->sizes));
-  GG_CHECK((int64_t)stride_in.size() == sd && (int64_t)padding_in.size() == sd && (int64_t)dilation_in.size() == sd,
-           op, ": expected stride, padding and dilation to have ", sd, " elements");
+  GG_CHECK((int64_t)stride_in.size() == sd && (int64_t)padding_in.size() == sd && (int64_t)dilation_in.size() == sd &&
+               (int64_t)output_padding_in.size() == sd,
+           op, ": expected stride, padding, dilation and output_padding to have ", sd, " elements");
   // 1-D reads as 2-D with a unit height.
-  const DimVec stride = sd == 1 ? DimVec{1, stride_in[0]} : stride_in;
-  const DimVec padding = sd == 1 ? DimVec{0, padding_in[0]} : padding_in;
-  const DimVec dilation = sd == 1 ? DimVec{1, dilation_in[0]} : dilation_in;
+  const auto two = [&](const DimVec& v, int64_t h) { return sd == 1 ? DimVec{h, v[0]} : v; };
+  const DimVec stride = two(stride_in, 1), padding = two(padding_in, 0), dilation = two(dilation_in, 1);
+  const DimVec outpad = two(output_padding_in, 0);
   GG_CHECK(stride[0] > 0 && stride[1] > 0, "non-positive stride is not supported [", op, ": stride ",
            lst(stride_in), "]");
   GG_CHECK(padding[0] >= 0 && padding[1] >= 0, "negative padding is not supported [", op, ": padding ",
            lst(padding_in), "]");
+  GG_CHECK(outpad[0] >= 0 && outpad[1] >= 0, "negative output_padding is not supported [", op,
+           ": output_padding ", lst(output_padding_in), "]");
   GG_CHECK(dilation[0] > 0 && dilation[1] > 0, "dilation should be greater than zero [", op, ": dilation ",
            lst(dilation_in), "]");
   GG_CHECK(groups > 0, "non-positive groups is not supported [", op, ": groups=", groups, "]");
@@ -245,62 +328,63 @@ Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias
   GG_CHECK(weight->sizes[0] % groups == 0, "Given groups=", groups,
            ", expected weight to be divisible by ", groups, " at dimension 0, but got weight of size ",
            lst(weight->sizes), " instead [", op, "]");
-  GG_CHECK(input->sizes[1] == weight->sizes[1] * groups, "Given groups=", groups, ", weight of size ",
-           lst(weight->sizes), ", expected input", lst(input->sizes), " to have ",
-           weight->sizes[1] * groups, " channels, but got ", input->sizes[1], " channels instead [", op, "]");
+  // The channels the input must have and the output gets: a transposed weight is (in, out/groups, k...).
+  const int64_t in_ch = transposed ? weight->sizes[0] : weight->sizes[1] * groups;
+  const int64_t out_ch = transposed ? weight->sizes[1] * groups : weight->sizes[0];
+  GG_CHECK(input->sizes[1] == in_ch, "Given ", transposed ? std::string("transposed=1") : "groups=" + std::to_string(groups),
+           ", weight of size ",
+           lst(weight->sizes), ", expected input", lst(input->sizes), " to have ", in_ch, " channels, but got ",
+           input->sizes[1], " channels instead [", op, "]");
+  GG_CHECK(out_ch > 0, "non-empty ", input->dim(), "D weight tensor expected, but got: ", lst(weight->sizes), " [", op,
+           "]");
   if (bias) {
     check_same_device(input, bias, op);
-    GG_CHECK(bias->dim() == 1 && bias->sizes[0] == weight->sizes[0], "Given weight of size ",
-             lst(weight->sizes), ", expected bias to be 1-dimensional with ", weight->sizes[0],
+    GG_CHECK(bias->dim() == 1 && bias->sizes[0] == out_ch, "Given ", transposed ? "transposed=1, " : "",
+             "weight of size ", lst(weight->sizes), ", expected bias to be 1-dimensional with ", out_ch,
              " elements, but got bias of size ", lst(bias->sizes), " instead [", op, "]");
     GG_CHECK(bias->dtype == input->dtype, "Input type (", short_name(input->dtype), ") and bias type (",
              short_name(bias->dtype), ") should be the same [", op, "]");
   }
-  const DimVec params{stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups};
-  const ConvGeom g = geom_of(input->sizes, weight->sizes, params);
-  const int64_t eh = g.dh * (g.kh - 1) + 1, ew = g.dw * (g.kw - 1) + 1;
-  GG_CHECK(g.H + 2 * g.ph >= eh && g.W + 2 * g.pw >= ew, "Calculated padded input size per channel: (",
-           g.H + 2 * g.ph, " x ", g.W + 2 * g.pw, "). Kernel size: (", eh, " x ", ew,
-           "). Kernel size can't be greater than actual input size [", op, "]");
+  const DimVec params{stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups,
+                      transposed ? 1 : 0, outpad[0], outpad[1]};
+  const ConvGeom g = conv_geom(input->sizes, weight->sizes, params);
   Tensor x = contiguous(detach(input)), w = contiguous(detach(weight));
-  Tensor out = empty(sd == 1 ? DimVec{g.N, g.O, g.Wo} : DimVec{g.N, g.O, g.Ho, g.Wo}, input->dtype, input->device());
-  const int64_t K = g.K(), HW = g.HW(), Og = g.Og();
-  dispatch<kFloats>(x->dtype, op, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* xp = x->data<T>();
-    const T* wp = w->data<T>();
-    T* op = out->data<T>();
-    std::vector<T> col(static_cast<size_t>(K * HW));
-    for (int64_t n = 0; n < g.N; ++n)
-      for (int64_t gr = 0; gr < g.G; ++gr) {
-        T* o = op + (n * g.O + gr * Og) * HW;
-        if (K == 0 || Og == 0 || HW == 0) {
-          std::fill(o, o + Og * HW, T(0));
-          continue;
-        }
-        im2col(xp + (n * g.C + gr * g.Cg()) * g.H * g.W, g, col.data());
-        cpu::gemm<T>(false, false, Og, HW, K, T(1), wp + gr * Og * K, K, col.data(), HW, T(0), o, HW);
-      }
-    if (bias) {
-      Tensor b = contiguous(detach(bias));
-      const T* bp = b->data<T>();
-      for (int64_t n = 0; n < g.N; ++n)
-        for (int64_t oc = 0; oc < g.O; ++oc) {
-          T* o = op + (n * g.O + oc) * HW;
-          for (int64_t k = 0; k < HW; ++k) o[k] += bp[oc];
-        }
-    }
-  });
+  Tensor out;
+  if (transposed) {
+    GG_CHECK((outpad[0] < stride[0] || outpad[0] < dilation[0]) && (outpad[1] < stride[1] || outpad[1] < dilation[1]),
+             "output padding must be smaller than either stride or dilation, but got output_padding_height: ",
+             outpad[0], " output_padding_width: ", outpad[1], " stride_height: ", stride[0], " stride_width: ",
+             stride[1], " dilation_height: ", dilation[0], " dilation_width: ", dilation[1], " [", op, "]");
+    GG_CHECK(g.H > 0 && g.W > 0, "Given input size per channel: (", g.Ho, " x ", g.Wo,
+             "). Calculated output size per channel: (", g.H, " x ", g.W, "). Output size is too small [", op, "]");
+    out = conv_input_grad_raw(x, w, g, sd == 1 ? DimVec{g.N, g.C, g.W} : DimVec{g.N, g.C, g.H, g.W});
+  } else {
+    const int64_t eh = g.dh * (g.kh - 1) + 1, ew = g.dw * (g.kw - 1) + 1;
+    GG_CHECK(g.H + 2 * g.ph >= eh && g.W + 2 * g.pw >= ew, "Calculated padded input size per channel: (",
+             g.H + 2 * g.ph, " x ", g.W + 2 * g.pw, "). Kernel size: (", eh, " x ", ew,
+             "). Kernel size can't be greater than actual input size [", op, "]");
+    out = conv_forward_raw(x, w, g, sd == 1 ? DimVec{g.N, g.O, g.Wo} : DimVec{g.N, g.O, g.Ho, g.Wo});
+  }
+  if (bias) add_bias_raw(out, bias);
   if (auto node = make_node("ConvolutionBackward0", [](OpNode& n, TensorList& grads) -> TensorList {
         Tensor gx, gw, gb;
         if (!grads[0]) return {gx, gw, gb};
+        const bool nx = n.needs_input_grad(0), nw = n.needs_input_grad(1), nb = n.needs_input_grad(2);
         if (grad_enabled()) {  // create_graph: a differentiable VJP
-          conv2d_backward_recorded(grads[0], n.get(0), n.get(1), n.shape, n.needs_input_grad(0),
-                                   n.needs_input_grad(1), n.needs_input_grad(2), gx, gw, gb);
+          conv_backward_recorded(grads[0], n.get(0), n.get(1), n.shape, nx, nw, nb, gx, gw, gb);
           return {gx, gw, gb};
         }
-        conv2d_backward_raw(grads[0], n.get(0), n.get(1), n.shape, n.needs_input_grad(0), n.needs_input_grad(1),
-                            n.needs_input_grad(2), gx, gw, gb);
+        Tensor x = contiguous(detach(n.get(0))), w = contiguous(detach(n.get(1)));
+        Tensor go = contiguous(detach(grads[0]));
+        const ConvGeom g = conv_geom(x->sizes, w->sizes, n.shape);
+        if (!n.shape[kTransposed]) {
+          if (nx) gx = conv_input_grad_raw(go, w, g, x->sizes);
+          if (nw) gw = conv_weight_grad_raw(go, x, g, w->sizes);
+        } else {  // the conv's roles swapped: gy is its input, x its output gradient
+          if (nx) gx = conv_forward_raw(go, w, g, x->sizes);
+          if (nw) gw = conv_weight_grad_raw(x, go, g, w->sizes);
+        }
+        if (nb) gb = bias_grad_raw(go);
         return {gx, gw, gb};
       }, {&input, &weight, &bias})) {
     node->shape = params;

@@ -174,5 +174,5 @@ def _conv_export(name):
     return _export(fn)
 
 
-for _name in ["conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]:
+for _name in ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]:
     globals()[_name] = _conv_export(_name)

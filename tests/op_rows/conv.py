@@ -1,5 +1,5 @@
 """Op-table rows of the conv family (csrc/ops/conv.cpp and nn/functional.py): conv2d, conv1d,
-max_pool2d, avg_pool2d, adaptive_avg_pool2d, unfold, fold (all twice differentiable)."""
+conv_transpose2d, conv_transpose1d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, unfold, fold (all twice differentiable)."""
 import numpy as np
 
 import gradgate.nn.functional as F
@@ -33,6 +33,28 @@ def _np_conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), gro
 
 def _np_conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     return _np_conv2d(x[:, :, None], w[:, :, None], b, (1, stride), (0, padding), (1, dilation), groups)[:, :, 0]
+
+
+def _np_conv_transpose2d(x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
+                         dilation=(1, 1)):
+    """Scatter of every input pixel times the kernel: x (N, C, H, W), w (C, O/groups, kh, kw)."""
+    N, C, H, W = x.shape
+    _, Og, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    Ho = (H - 1) * sh - 2 * ph + dh * (kh - 1) + output_padding[0] + 1
+    Wo = (W - 1) * sw - 2 * pw + dw * (kw - 1) + output_padding[1] + 1
+    Cg = C // groups
+    full = np.zeros((N, Og * groups, Ho + 2 * ph + dh * kh, Wo + 2 * pw + dw * kw), dtype=x.dtype)
+    for g in range(groups):
+        xg, wg = x[:, g * Cg:(g + 1) * Cg], w[g * Cg:(g + 1) * Cg]
+        for i in range(kh):
+            for j in range(kw):
+                full[:, g * Og:(g + 1) * Og, i * dh:i * dh + sh * (H - 1) + 1:sh, j * dw:j * dw + sw * (W - 1) + 1:sw] \
+                    += np.einsum("nchw,co->nohw", xg, wg[:, :, i, j])
+    out = full[:, :, ph:ph + Ho, pw:pw + Wo]
+    if b is not None:
+        out = out + b.reshape(1, -1, 1, 1)
+    return out
 
 
 def _np_pool(x, k, s, p, d=(1, 1), ceil_mode=False, kind="max", count_include_pad=True):
@@ -111,6 +133,19 @@ ROWS = [
        tol32=1e-4, gradgrad=True),
     Op("conv1d", lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, dilation=2),
        lambda x, w, b: _np_conv1d(x, w, b, 2, 1, 2), [(2, 3, 7), (2, 3, 2), (2,)], tol32=1e-4, gradgrad=True),
+    Op("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b), lambda x, w, b: _np_conv_transpose2d(x, w, b),
+       [(2, 3, 3, 4), (3, 2, 3, 2), (2,)], tol32=1e-4, gradgrad=True),
+    Op("conv_transpose2d_stride_pad_outpad_groups",
+       lambda x, w, b: F.conv_transpose2d(x, w, b, stride=(2, 3), padding=(1, 0), output_padding=(1, 2), groups=2),
+       lambda x, w, b: _np_conv_transpose2d(x, w, b, (2, 3), (1, 0), (1, 2), 2), [(1, 4, 3, 3), (4, 1, 3, 2), (2,)],
+       tol32=1e-4, gradgrad=True),
+    Op("conv_transpose2d_dilation_outpad",  # output_padding >= stride, allowed below the dilation
+       lambda x, w: F.conv_transpose2d(x, w, padding=1, output_padding=1, dilation=(2, 3)),
+       lambda x, w: _np_conv_transpose2d(x, w, None, padding=(1, 1), output_padding=(1, 1), dilation=(2, 3)),
+       [(2, 2, 3, 3), (2, 3, 2, 2)], tol32=1e-4, gradgrad=True),
+    Op("conv_transpose1d", lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, padding=1, output_padding=1),
+       lambda x, w, b: _np_conv_transpose2d(x[:, :, None], w[:, :, None], b, (1, 2), (0, 1), (0, 1))[:, :, 0],
+       [(2, 3, 4), (3, 2, 3), (2,)], tol32=1e-4, gradgrad=True),
     Op("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _np_pool(x, (2, 2), (2, 2), (0, 0)), [(2, 2, 4, 5)],
        gradgrad=True),
     Op("max_pool2d_pad_dil_ceil", lambda x: F.max_pool2d(x, (3, 2), (2, 1), (1, 1), (1, 2), ceil_mode=True),

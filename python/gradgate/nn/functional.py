@@ -491,14 +491,22 @@ def _conv_padding(padding, weight, stride, dilation, n, op):
     return _ntuple(padding, n, "padding", op), None
 
 
-def _convnd(input, weight, bias, stride, padding, dilation, groups, n):
-    op = f"conv{n}d"
+def _convnd(input, weight, bias, stride, padding, dilation, groups, n, output_padding=None):
+    """conv{n}d, or conv_transpose{n}d when output_padding is given."""
+    transposed = output_padding is not None
+    op = f"conv_transpose{n}d" if transposed else f"conv{n}d"
     if input.dim() not in (n + 1, n + 2):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {op}, but got input of "
                            f"size: {list(input.shape)}")
     stride = _ntuple(stride, n, "stride", op)
     dilation = _ntuple(dilation, n, "dilation", op)
-    pads, extra = _conv_padding(padding, weight, stride, dilation, n, op)
+    if transposed:
+        if isinstance(padding, str):
+            raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")
+        pads, extra = _ntuple(padding, n, "padding", op), None
+        output_padding = _ntuple(output_padding, n, "output_padding", op)
+    else:
+        pads, extra = _conv_padding(padding, weight, stride, dilation, n, op)
     unbatched = input.dim() == n + 1
     x = input.unsqueeze(0) if unbatched else input
     if extra is not None:  # padding='same' with an even kernel: PyTorch pads one more on the right
@@ -509,7 +517,8 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, n):
                 shape = list(x.shape)
                 shape[d] = e
                 x = cat([x, zeros(*shape, dtype=x.dtype)], d)
-    out = _C._convolution(x, weight, bias, stride, pads, dilation, groups)
+    out = _C._convolution(x, weight, bias, stride, pads, dilation, groups, transposed,
+                          output_padding if transposed else [0] * n)
     return out.squeeze(0) if unbatched else out
 
 
@@ -519,6 +528,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, output_padding)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, output_padding)
 
 
 def _pool_pair(v, name, op):
@@ -750,3 +767,65 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         out = out.squeeze(1)
         weights = None if weights is None else weights.squeeze(0)
     return out, weights
+
+
+# ---- interpolate (csrc/ops/upsample.cpp; 'area' is adaptive_avg_pool2d, as in PyTorch) ----
+_UPSAMPLE_MODES = {"nearest": 0, "nearest-exact": 1, "linear": 2, "bilinear": 2}
+_MODE_NDIM = {"linear": 3, "bilinear": 4, "trilinear": 5}
+
+
+def _spatial_arg(v, dim, input, what, shown):
+    if not isinstance(v, (list, tuple)):
+        return [v] * dim
+    if len(v) != dim:
+        raise ValueError(f"Input and {what} must have the same number of spatial dimensions, but got input with "
+                         f"spatial dimensions of {list(input.shape[2:])} and {shown}{v}. Please provide input tensor "
+                         f"in (N, C, d1, d2, ...,dK) format and {what} in "
+                         f"({'o1, o2, ...,oK' if what == 'output' else 's1, s2, ...,sK'}) format.")
+    return list(v)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    dim = input.dim() - 2
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if size is not None:
+        output_size, scales = _spatial_arg(size, dim, input, "output", "output size of "), None
+        if not all(isinstance(s, int) for s in output_size):
+            raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, int], "
+                            f"but got size with types {[type(s) for s in output_size]}")
+    else:
+        scales = [float(s) for s in _spatial_arg(scale_factor, dim, input, "scale_factor", "scale_factor of shape ")]
+        output_size = [int(input.shape[2 + i] * s) for i, s in enumerate(scales)]
+        if recompute_scale_factor or mode == "area":  # the kernel then uses the size ratio
+            scales = None
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported yet")
+    ndim = input.dim()
+    if mode == "area" and ndim in (3, 4):
+        if ndim == 4:
+            return adaptive_avg_pool2d(input, output_size)
+        return adaptive_avg_pool2d(input.unsqueeze(-2), [1, output_size[0]]).squeeze(-2)
+    if mode in _UPSAMPLE_MODES and ndim == _MODE_NDIM.get(mode, ndim) and ndim in (3, 4):
+        return _C._upsample(input, output_size, scales or [0.0] * dim, _UPSAMPLE_MODES[mode], bool(align_corners))
+    if mode in _MODE_NDIM and ndim in (3, 4, 5) and ndim != _MODE_NDIM[mode]:
+        raise NotImplementedError(f"Got {ndim}D input, but {mode} mode needs {_MODE_NDIM[mode]}D input")
+    if mode in ("nearest", "nearest-exact", "area", "bicubic", "trilinear", "lanczos") and ndim in (3, 4, 5):
+        raise NotImplementedError(f"interpolate: mode '{mode}' with {ndim}D input is not supported yet")
+    raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {ndim}D) for the modes: "
+                              f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact "
+                              f"(got {mode})")

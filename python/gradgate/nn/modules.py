@@ -922,9 +922,10 @@ class Bilinear(Module):
 # ---- conv family (nn.functional.conv1d / conv2d) ----
 class _ConvNd(Module):
     _n = 2
+    _transposed = False  # weight (in, out/groups, k...) and output_padding: _ConvTransposeNd
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None, output_padding=0):
         super().__init__()
         from .. import empty
         n = self._n
@@ -943,13 +944,16 @@ class _ConvNd(Module):
             if padding == "same" and any(s != 1 for s in tup(stride)):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         if padding_mode != "zeros":
+            if self._transposed:
+                raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
             raise NotImplementedError(f"padding_mode='{padding_mode}' is not supported yet (only 'zeros')")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = tup(kernel_size), tup(stride)
         self.padding = padding if isinstance(padding, str) else tup(padding)
         self.dilation, self.groups, self.padding_mode = tup(dilation), groups, padding_mode
-        self.output_padding, self.transposed = (0,) * n, False
-        self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
+        self.output_padding, self.transposed = tup(output_padding), self._transposed
+        wshape = (in_channels, out_channels // groups) if self._transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(empty(*wshape, *self.kernel_size, dtype=dtype))
         self.bias = Parameter(empty(out_channels, dtype=dtype)) if bias else None
         if not bias:
             self.register_parameter("bias", None)
@@ -971,6 +975,8 @@ class _ConvNd(Module):
             s += ", padding={padding}"
         if self.dilation != (1,) * n:
             s += ", dilation={dilation}"
+        if self.output_padding != (0,) * n:
+            s += ", output_padding={output_padding}"
         if self.groups != 1:
             s += ", groups={groups}"
         if self.bias is None:
@@ -992,6 +998,77 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):
         return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype, output_padding)
+
+    def _output_padding(self, input, output_size):
+        """The output_padding that makes the output output_size (PyTorch's forward(input, output_size))."""
+        if output_size is None:
+            return self.output_padding
+        n = self._n
+        lead = input.dim() - n
+        if len(output_size) == lead + n:
+            output_size = output_size[lead:]
+        if len(output_size) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {input.dim()}D input, output_size must have {n} or {lead + n} "
+                             f"elements (got {len(output_size)})")
+        min_sizes = [(input.shape[lead + d] - 1) * self.stride[d] - 2 * self.padding[d]
+                     + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(n)]
+        max_sizes = [m + s - 1 for m, s in zip(min_sizes, self.stride)]
+        if any(not lo <= size <= hi for size, lo, hi in zip(output_size, min_sizes, max_sizes)):
+            raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {min_sizes} to "
+                             f"{max_sizes} (for an input of {input.shape[lead:]})")
+        return [size - lo for size, lo in zip(output_size, min_sizes)]
+
+    def forward(self, input, output_size=None):
+        fn = F.conv_transpose2d if self._n == 2 else F.conv_transpose1d
+        return fn(input, self.weight, self.bias, self.stride, self.padding, self._output_padding(input, output_size),
+                  self.groups, self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    _n = 2
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    _n = 1
+
+
+class Upsample(Module):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
+
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self):
+        info = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else f"size={self.size!r}"
+        return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class MaxPool2d(Module):
