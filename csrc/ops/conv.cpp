@@ -35,47 +35,67 @@ struct ConvGeom {
   int64_t HW() const { return Ho * Wo; }
 };
 
-// col[(c*kh + i)*kw + j, oh*Wo + ow] = x[c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] (0 outside).
+// Runs fn(i) for i in [0, count), threaded when each item carries enough work (elements touched).
+template <typename F>
+void for_each_index(int64_t count, int64_t work_per_item, const F& fn) {
+  const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, work_per_item));
+  cpu::parallel_for_small(0, count, grain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(i);
+  });
+}
+
+// The output columns [lo, hi) whose input column ow*s + off lies in [0, W).
+inline void valid_cols(int64_t Wo, int64_t W, int64_t s, int64_t off, int64_t& lo, int64_t& hi) {
+  lo = std::min(Wo, off >= 0 ? int64_t(0) : (-off + s - 1) / s);
+  hi = std::max(lo, std::min(Wo, W - off <= 0 ? int64_t(0) : (W - off + s - 1) / s));
+}
+
+// col[(c*kh + i)*kw + j, oh*Wo + ow] = x[c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] (0 outside); rows ld apart.
 template <typename T>
-void im2col(const T* x, const ConvGeom& g, T* col) {
-  const int64_t HW = g.HW();
+void im2col(const T* x, const ConvGeom& g, T* col, int64_t ld) {
   for (int64_t c = 0; c < g.Cg(); ++c)
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
-        T* row = col + ((c * g.kh + i) * g.kw + j) * HW;
-        const T* xc = x + c * g.H * g.W;
+        T* row = col + ((c * g.kh + i) * g.kw + j) * ld;
+        const int64_t off = j * g.dw - g.pw;
+        int64_t lo, hi;
+        valid_cols(g.Wo, g.W, g.sw, off, lo, hi);
         for (int64_t oh = 0; oh < g.Ho; ++oh) {
           const int64_t ih = oh * g.sh - g.ph + i * g.dh;
           T* r = row + oh * g.Wo;
           if (ih < 0 || ih >= g.H) {
-            for (int64_t ow = 0; ow < g.Wo; ++ow) r[ow] = T(0);
+            std::fill(r, r + g.Wo, T(0));
             continue;
           }
-          for (int64_t ow = 0; ow < g.Wo; ++ow) {
-            const int64_t iw = ow * g.sw - g.pw + j * g.dw;
-            r[ow] = (iw >= 0 && iw < g.W) ? xc[ih * g.W + iw] : T(0);
-          }
+          const T* xr = x + (c * g.H + ih) * g.W + off;
+          std::fill(r, r + lo, T(0));
+          if (g.sw == 1) std::copy(xr + lo, xr + hi, r + lo);
+          else
+            for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * g.sw];
+          std::fill(r + hi, r + g.Wo, T(0));
         }
       }
 }
 
-// The adjoint of im2col: accumulates col into x.
+// The adjoint of im2col: accumulates col (rows ld apart) into x.
 template <typename T>
-void col2im(const T* col, const ConvGeom& g, T* x) {
-  const int64_t HW = g.HW();
+void col2im(const T* col, const ConvGeom& g, T* x, int64_t ld) {
   for (int64_t c = 0; c < g.Cg(); ++c)
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
-        const T* row = col + ((c * g.kh + i) * g.kw + j) * HW;
-        T* xc = x + c * g.H * g.W;
+        const T* row = col + ((c * g.kh + i) * g.kw + j) * ld;
+        const int64_t off = j * g.dw - g.pw;
+        int64_t lo, hi;
+        valid_cols(g.Wo, g.W, g.sw, off, lo, hi);
         for (int64_t oh = 0; oh < g.Ho; ++oh) {
           const int64_t ih = oh * g.sh - g.ph + i * g.dh;
           if (ih < 0 || ih >= g.H) continue;
           const T* r = row + oh * g.Wo;
-          for (int64_t ow = 0; ow < g.Wo; ++ow) {
-            const int64_t iw = ow * g.sw - g.pw + j * g.dw;
-            if (iw >= 0 && iw < g.W) xc[ih * g.W + iw] += r[ow];
-          }
+          T* xr = x + (c * g.H + ih) * g.W + off;
+          if (g.sw == 1)
+            for (int64_t ow = lo; ow < hi; ++ow) xr[ow] += r[ow];
+          else
+            for (int64_t ow = lo; ow < hi; ++ow) xr[ow * g.sw] += r[ow];
         }
       }
 }
@@ -118,13 +138,46 @@ ConvGeom conv_geom(const DimVec& xs, const DimVec& ws, const DimVec& p) {
 
 // Raw (unrecorded) kernels on contiguous tensors, named for the conv x (N, C, H, W) -> y (N, O, Ho, Wo) of
 // geometry g: y = conv(x, w) is im2col + GEMM, gx = conv^T(gy, w) GEMM + col2im, gw = gy . im2col(x)^T.
-// Each runs f(col, x offset, y offset, w offset) per (batch, group) block, sharing one K x HW column buffer.
+// One GEMM covers a batch of nb samples (their columns side by side, K x nb*HW, at most kColBudget
+// elements), so BLAS sees wide matrices and threads them; the per-sample copies run threaded over samples.
+constexpr int64_t kColBudget = int64_t(1) << 21;
+
+// Runs f(col, blk, n0, nb, group) per batch and group; blk holds the group's (Og, nb*HW) y block when nb > 1.
 template <typename T, typename F>
-void each_conv_block(const ConvGeom& g, F f) {
-  std::vector<T> col(static_cast<size_t>(g.K() * g.HW()));
-  for (int64_t n = 0; n < g.N; ++n)
-    for (int64_t gr = 0; gr < g.G; ++gr)
-      f(col.data(), (n * g.C + gr * g.Cg()) * g.H * g.W, (n * g.O + gr * g.Og()) * g.HW(), gr * g.Og() * g.K());
+void each_conv_batch(const ConvGeom& g, F f) {
+  const int64_t per_sample = std::max<int64_t>(1, g.K() * g.HW());
+  const int64_t B = std::max<int64_t>(1, std::min(g.N, kColBudget / per_sample));
+  std::vector<T> col(static_cast<size_t>(g.K() * B * g.HW()));
+  std::vector<T> blk(B > 1 ? static_cast<size_t>(g.Og() * B * g.HW()) : 0);
+  for (int64_t n0 = 0; n0 < g.N; n0 += B)
+    for (int64_t gr = 0; gr < g.G; ++gr) f(col.data(), blk.data(), n0, std::min(B, g.N - n0), gr);
+}
+
+// Copies the group's channels of samples [n0, n0 + nb) between y's (N, O, HW) layout and the (Og, nb*HW) block.
+template <typename T>
+void relayout(const T* src, T* dst, const ConvGeom& g, int64_t n0, int64_t nb, int64_t gr, bool src_is_block) {
+  const int64_t HW = g.HW(), Og = g.Og();
+  for_each_index(nb, Og * HW, [&](int64_t n) {
+    for (int64_t o = 0; o < Og; ++o) {
+      const int64_t ya = ((n0 + n) * g.O + gr * Og + o) * HW, ba = o * nb * HW + n * HW;
+      std::copy(src + (src_is_block ? ba : ya), src + (src_is_block ? ba : ya) + HW, dst + (src_is_block ? ya : ba));
+    }
+  });
+}
+
+// The y-side operand of a batch's GEMM: y's own memory for one sample, else the gathered block.
+template <typename T>
+const T* y_block(const T* y, T* blk, const ConvGeom& g, int64_t n0, int64_t nb, int64_t gr) {
+  if (nb == 1) return y + (n0 * g.O + gr * g.Og()) * g.HW();
+  relayout(y, blk, g, n0, nb, gr, false);
+  return blk;
+}
+
+template <typename T>
+void im2col_batch(const T* x, T* col, const ConvGeom& g, int64_t n0, int64_t nb, int64_t gr) {
+  for_each_index(nb, g.K() * g.HW(), [&](int64_t n) {
+    im2col(x + ((n0 + n) * g.C + gr * g.Cg()) * g.H * g.W, g, col + n * g.HW(), nb * g.HW());
+  });
 }
 
 Tensor conv_forward_raw(const Tensor& x, const Tensor& w, const ConvGeom& g, const DimVec& ysizes) {
@@ -133,9 +186,12 @@ Tensor conv_forward_raw(const Tensor& x, const Tensor& w, const ConvGeom& g, con
   Tensor y = empty(ysizes, x->dtype, x->device());
   dispatch<kFloats>(x->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    each_conv_block<T>(g, [&](T* col, int64_t xo, int64_t yo, int64_t wo) {
-      im2col(x->data<T>() + xo, g, col);
-      cpu::gemm<T>(false, false, Og, HW, K, T(1), w->data<T>() + wo, K, col, HW, T(0), y->data<T>() + yo, HW);
+    T* yp = y->data<T>();
+    each_conv_batch<T>(g, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
+      im2col_batch(x->data<T>(), col, g, n0, nb, gr);
+      T* dst = nb == 1 ? yp + (n0 * g.O + gr * Og) * HW : blk;
+      cpu::gemm<T>(false, false, Og, nb * HW, K, T(1), w->data<T>() + gr * Og * K, K, col, nb * HW, T(0), dst, nb * HW);
+      if (nb > 1) relayout<T>(blk, yp, g, n0, nb, gr, true);
     });
   });
   return y;
@@ -147,9 +203,12 @@ Tensor conv_input_grad_raw(const Tensor& gy, const Tensor& w, const ConvGeom& g,
   if (K == 0 || Og == 0 || HW == 0) return gx;
   dispatch<kFloats>(gy->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    each_conv_block<T>(g, [&](T* col, int64_t xo, int64_t yo, int64_t wo) {
-      cpu::gemm<T>(true, false, K, HW, Og, T(1), w->data<T>() + wo, K, gy->data<T>() + yo, HW, T(0), col, HW);
-      col2im(col, g, gx->data<T>() + xo);
+    each_conv_batch<T>(g, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
+      const T* gyb = y_block(gy->data<T>(), blk, g, n0, nb, gr);
+      cpu::gemm<T>(true, false, K, nb * HW, Og, T(1), w->data<T>() + gr * Og * K, K, gyb, nb * HW, T(0), col, nb * HW);
+      for_each_index(nb, K * HW, [&](int64_t n) {
+        col2im(col + n * HW, g, gx->data<T>() + ((n0 + n) * g.C + gr * g.Cg()) * g.H * g.W, nb * HW);
+      });
     });
   });
   return gx;
@@ -161,9 +220,10 @@ Tensor conv_weight_grad_raw(const Tensor& gy, const Tensor& x, const ConvGeom& g
   if (K == 0 || Og == 0 || HW == 0) return gw;
   dispatch<kFloats>(x->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    each_conv_block<T>(g, [&](T* col, int64_t xo, int64_t yo, int64_t wo) {
-      im2col(x->data<T>() + xo, g, col);
-      cpu::gemm<T>(false, true, Og, K, HW, T(1), gy->data<T>() + yo, HW, col, HW, T(1), gw->data<T>() + wo, K);
+    each_conv_batch<T>(g, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
+      const T* gyb = y_block(gy->data<T>(), blk, g, n0, nb, gr);
+      im2col_batch(x->data<T>(), col, g, n0, nb, gr);
+      cpu::gemm<T>(false, true, Og, K, nb * HW, T(1), gyb, nb * HW, col, nb * HW, T(1), gw->data<T>() + gr * Og * K, K);
     });
   });
   return gw;
@@ -175,11 +235,11 @@ void add_bias_raw(const Tensor& y, const Tensor& bias) {
   const int64_t N = y->sizes[0], Ch = y->sizes[1], S = N * Ch == 0 ? 0 : y->numel() / (N * Ch);
   dispatch<kFloats>(y->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t c = 0; c < Ch; ++c) {
-        T* o = y->data<T>() + (n * Ch + c) * S;
-        for (int64_t k = 0; k < S; ++k) o[k] += b->data<T>()[c];
-      }
+    for_each_index(N * Ch, S, [&](int64_t p) {
+      T* o = y->data<T>() + p * S;
+      const T v = b->data<T>()[p % Ch];
+      for (int64_t k = 0; k < S; ++k) o[k] += v;
+    });
   });
 }
 
@@ -188,14 +248,14 @@ Tensor bias_grad_raw(const Tensor& gy) {
   Tensor gb = zeros_raw(DimVec{Ch}, gy->dtype, gy->device());
   dispatch<kFloats>(gy->dtype, "convolution_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for (int64_t c = 0; c < Ch; ++c) {
+    for_each_index(Ch, N * S, [&](int64_t c) {
       T s = T(0);
       for (int64_t n = 0; n < N; ++n) {
         const T* r = gy->data<T>() + (n * Ch + c) * S;
         for (int64_t k = 0; k < S; ++k) s += r[k];
       }
       gb->data<T>()[c] = s;
-    }
+    });
   });
   return gb;
 }
@@ -214,7 +274,7 @@ Tensor im2col_op(const Tensor& x_in, const DimVec& p) {
   Tensor out = empty(DimVec{g.N, K, L}, x->dtype, x->device());
   dispatch<kFloats>(x->dtype, "im2col", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for (int64_t n = 0; n < g.N; ++n) im2col(x->data<T>() + n * g.C * g.H * g.W, g, out->data<T>() + n * K * L);
+    for_each_index(g.N, K * L, [&](int64_t n) { im2col(x->data<T>() + n * g.C * g.H * g.W, g, out->data<T>() + n * K * L, L); });
   });
   if (auto node = make_node("Im2ColBackward0", [](OpNode& n, TensorList& gr) -> TensorList {
         return {col2im_op(gr[0], n.shape, n.shape2)};
@@ -233,7 +293,7 @@ Tensor col2im_op(const Tensor& cols_in, const DimVec& xshape, const DimVec& p) {
   Tensor out = zeros_raw(xshape, cols->dtype, cols->device());
   dispatch<kFloats>(cols->dtype, "col2im", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for (int64_t n = 0; n < g.N; ++n) col2im(cols->data<T>() + n * K * L, g, out->data<T>() + n * g.C * g.H * g.W);
+    for_each_index(g.N, K * L, [&](int64_t n) { col2im(cols->data<T>() + n * K * L, g, out->data<T>() + n * g.C * g.H * g.W, L); });
   });
   if (auto node = make_node("Col2ImBackward0", [](OpNode& n, TensorList& gr) -> TensorList {
         return {im2col_op(gr[0], n.shape2)};
@@ -435,13 +495,40 @@ DimVec with_hw(const DimVec& lead, int64_t h, int64_t w) {
   return s;
 }
 
-// Runs fn(plane) over P independent planes, threaded when each carries enough work (taps per plane).
-template <typename F>
-void for_each_plane(int64_t P, int64_t work_per_plane, const F& fn) {
-  const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, work_per_plane));
-  cpu::parallel_for_small(0, P, grain, [&](int64_t b, int64_t e) {
-    for (int64_t p = b; p < e; ++p) fn(p);
-  });
+struct PoolWindow {
+  int64_t H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw;
+};
+
+// One plane of max_pool2d, row by row and one tap at a time across the row, so the select vectorizes (as a
+// scalar branch on random data it mispredicts about half the time). The window is copied into locals:
+// read through a reference it could alias the int64 index stores, which keeps the loop scalar.
+// NaN wins, as in PyTorch; an empty window gives index 0.
+template <typename T>
+void max_pool_plane(const T* xs, T* o, int64_t* ip, const PoolWindow& win) {
+  const int64_t H = win.H, W = win.W, Ho = win.Ho, Wo = win.Wo, kh = win.kh, kw = win.kw, sh = win.sh, sw = win.sw;
+  const int64_t ph = win.ph, pw = win.pw, dh = win.dh, dw = win.dw;
+  for (int64_t oh = 0; oh < Ho; ++oh) {
+    T* orow = o + oh * Wo;
+    int64_t* irow = ip + oh * Wo;
+    std::fill(orow, orow + Wo, -std::numeric_limits<T>::infinity());
+    std::fill(irow, irow + Wo, int64_t(-1));
+    for (int64_t i = 0; i < kh; ++i) {
+      const int64_t ih = oh * sh - ph + i * dh;
+      if (ih < 0 || ih >= H) continue;
+      for (int64_t j = 0; j < kw; ++j) {
+        const int64_t off = j * dw - pw, base = ih * W + off;
+        int64_t lo, hi;
+        valid_cols(Wo, W, sw, off, lo, hi);
+        for (int64_t ow = lo; ow < hi; ++ow) {
+          const T v = xs[base + ow * sw];
+          const bool take = (irow[ow] < 0) | (v > orow[ow]) | (v != v);
+          orow[ow] = take ? v : orow[ow];
+          irow[ow] = take ? base + ow * sw : irow[ow];
+        }
+      }
+    }
+    for (int64_t ow = 0; ow < Wo; ++ow) irow[ow] = irow[ow] < 0 ? 0 : irow[ow];
+  }
 }
 
 void check_pool_args(const char* op, const DimVec& k, const DimVec& s, const DimVec& pad, const DimVec& dil) {
@@ -472,7 +559,6 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dim
   const DimVec oshape = with_hw(pl.lead, Ho, Wo);
   Tensor out = empty(oshape, x->dtype, x->device());
   Tensor idx = empty(oshape, DType::Int64, x->device());
-  // Window parameters as locals: read through the DimVecs they would be reloaded after every store.
   const int64_t kh = k[0], kw = k[1], sh = s[0], sw = s[1], ph = pad[0], pw = pad[1], dh = dil[0], dw = dil[1];
   const int64_t H = pl.H, W = pl.W;
   dispatch<kFloats>(x->dtype, op, [&](auto tag) {
@@ -480,29 +566,9 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dim
     const T* xp = x->data<T>();
     T* o = out->data<T>();
     int64_t* ip = idx->data<int64_t>();
-    for_each_plane(pl.P, Ho * Wo * kh * kw, [&](int64_t p) {
-      const T* xs = xp + p * H * W;
-      for (int64_t oh = 0; oh < Ho; ++oh)
-        for (int64_t ow = 0; ow < Wo; ++ow) {
-          T best = -std::numeric_limits<T>::infinity();
-          int64_t bi = -1;
-          for (int64_t i = 0; i < kh; ++i) {
-            const int64_t ih = oh * sh - ph + i * dh;
-            if (ih < 0 || ih >= H) continue;
-            for (int64_t j = 0; j < kw; ++j) {
-              const int64_t iw = ow * sw - pw + j * dw;
-              if (iw < 0 || iw >= W) continue;
-              const T v = xs[ih * W + iw];
-              // Branch-free select (random data mispredicts a branch half the time); NaN wins, as in PyTorch.
-              const bool take = (bi < 0) | (v > best) | (v != v);
-              best = take ? v : best;
-              bi = take ? ih * W + iw : bi;
-            }
-          }
-          const int64_t q = (p * Ho + oh) * Wo + ow;
-          o[q] = best;
-          ip[q] = bi < 0 ? 0 : bi;
-        }
+    const PoolWindow win{H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw};
+    for_each_index(pl.P, Ho * Wo * kh * kw, [&](int64_t p) {
+      max_pool_plane(xp + p * H * W, o + p * Ho * Wo, ip + p * Ho * Wo, win);
     });
   });
   if (auto node = make_node("MaxPool2DWithIndicesBackward0", [](OpNode& n, TensorList& g) -> TensorList {
@@ -569,7 +635,7 @@ Tensor avg_pool2d_backward_op(const Tensor& g_in, const DimVec& xs, const DimVec
   const int64_t P = c.Ho * c.Wo == 0 ? 0 : go->numel() / (c.Ho * c.Wo);
   dispatch<kFloats>(go->dtype, "avg_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for_each_plane(P, c.Ho * c.Wo * c.kh * c.kw, [&](int64_t p) {
+    for_each_index(P, c.Ho * c.Wo * c.kh * c.kw, [&](int64_t p) {
       const T* gs = go->data<T>() + p * c.Ho * c.Wo;
       T* xg = gx->data<T>() + p * c.H * c.W;
       avg_pool_taps(c, [&](int64_t o, int64_t r, double, int64_t div) { xg[r] += gs[o] / T(div); });
@@ -605,7 +671,7 @@ Tensor avg_pool2d(const Tensor& input, const DimVec& k, const DimVec& s, const D
     using T = typename decltype(tag)::type;
     const T* xp = x->data<T>();
     T* o = out->data<T>();
-    for_each_plane(pl.P, Ho * Wo * k[0] * k[1], [&](int64_t p) {
+    for_each_index(pl.P, Ho * Wo * k[0] * k[1], [&](int64_t p) {
       const T* xs = xp + p * pl.H * pl.W;
       T* os = o + p * Ho * Wo;
       // sum then divide, as PyTorch does
@@ -637,7 +703,7 @@ Tensor adaptive_avg_pool2d_backward_op(const Tensor& g_in, const DimVec& xs) {
   const int64_t P = Ho * Wo == 0 ? 0 : go->numel() / (Ho * Wo);
   dispatch<kFloats>(go->dtype, "adaptive_avg_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for_each_plane(P, H * W, [&](int64_t p) {
+    for_each_index(P, H * W, [&](int64_t p) {
       const T* gs = go->data<T>() + p * Ho * Wo;
       T* xg = gx->data<T>() + p * H * W;
       for (int64_t oh = 0; oh < Ho; ++oh) {
@@ -672,7 +738,7 @@ Tensor adaptive_avg_pool2d(const Tensor& input, const DimVec& output_size) {
   Tensor out = zeros_raw(with_hw(pl.lead, Ho, Wo), x->dtype, x->device());
   dispatch<kFloats>(x->dtype, op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for_each_plane(pl.P, pl.H * pl.W, [&](int64_t p) {
+    for_each_index(pl.P, pl.H * pl.W, [&](int64_t p) {
       const T* xs = x->data<T>() + p * pl.H * pl.W;
       T* os = out->data<T>() + p * Ho * Wo;
       for (int64_t oh = 0; oh < Ho; ++oh) {
