@@ -5,8 +5,6 @@
 #include "core/error.h"
 #include "kernels/cpu/parallel.h"
 
-extern "C" void scipy_openblas_set_num_threads(int);
-
 namespace gg::cpu {
 
 namespace {
@@ -15,42 +13,47 @@ int32_t to_blas_int(int64_t v) {
   return (int32_t)v;
 }
 
-// OpenBLAS threads a GEMM from about 262K multiply-adds. Up to ~1M its threads save little on an idle
-// machine and cost milliseconds on a busy one (they spin-wait for the caller and get descheduled), so such
-// GEMMs run on the calling thread. The switch is global, so it is made only outside our parallel regions.
-constexpr double kSerialGemmMacs = double(1 << 20);
-class SerialBlasGuard {
- public:
-  SerialBlasGuard(int64_t M, int64_t N, int64_t K)
-      : threads_(double(M) * double(N) * double(K) < kSerialGemmMacs && !in_parallel_region() ? get_num_threads()
-                                                                                             : 1) {
-    if (threads_ > 1) scipy_openblas_set_num_threads(1);
-  }
-  ~SerialBlasGuard() {
-    if (threads_ > 1) scipy_openblas_set_num_threads(threads_);
-  }
+// OpenBLAS runs single-threaded: its workers spin-wait ~0.1 s after each call, taking the cores our own pool
+// needs for the next op (and on a busy machine they get descheduled mid-GEMM). A GEMM of at least
+// kParallelGemmMacs multiply-adds is split here over the pool instead, in blocks of C's longer side; K is
+// never split, so each thread count gives the same result every run.
+constexpr double kParallelGemmMacs = double(1 << 20);
+constexpr int64_t kMinGemmBlock = 64;
 
- private:
-  int threads_;
-};
+// call(m, n, A', B', C') runs one BLAS GEMM on a block of C.
+template <typename T, typename Call>
+void split_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
+                T* C, int64_t ldc, const Call& call) {
+  if (get_num_threads() == 1 || in_parallel_region() || double(M) * double(N) * double(K) < kParallelGemmMacs) {
+    call(M, N, A, B, C);
+    return;
+  }
+  const bool by_cols = N >= M;
+  parallel_for(0, by_cols ? N : M, kMinGemmBlock, [&](int64_t b, int64_t e) {
+    if (by_cols) call(M, e - b, A, tb ? B + b * ldb : B + b, C + b);
+    else call(e - b, N, ta ? A + b : A + b * lda, B, C + b * ldc);
+  });
+}
 }  // namespace
 
 template <>
 void gemm<float>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                  const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  SerialBlasGuard serial(M, N, K);
-  scipy_cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, to_blas_int(M),
-                    to_blas_int(N), to_blas_int(K), alpha, A, to_blas_int(lda), B, to_blas_int(ldb), beta, C,
-                    to_blas_int(ldc));
+  split_gemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, [&](int64_t m, int64_t n, const float* a, const float* b, float* c) {
+    scipy_cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, to_blas_int(m),
+                      to_blas_int(n), to_blas_int(K), alpha, a, to_blas_int(lda), b, to_blas_int(ldb), beta, c,
+                      to_blas_int(ldc));
+  });
 }
 
 template <>
 void gemm<double>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
                   const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
-  SerialBlasGuard serial(M, N, K);
-  scipy_cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, to_blas_int(M),
-                    to_blas_int(N), to_blas_int(K), alpha, A, to_blas_int(lda), B, to_blas_int(ldb), beta, C,
-                    to_blas_int(ldc));
+  split_gemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, [&](int64_t m, int64_t n, const double* a, const double* b, double* c) {
+    scipy_cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, to_blas_int(m),
+                      to_blas_int(n), to_blas_int(K), alpha, a, to_blas_int(lda), b, to_blas_int(ldb), beta, c,
+                      to_blas_int(ldc));
+  });
 }
 
 template <typename T>

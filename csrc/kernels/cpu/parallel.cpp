@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -61,6 +62,7 @@ class Pool {
     tl_in_parallel = true;
     task(0);
     tl_in_parallel = false;
+    spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
     {
       std::unique_lock<std::mutex> l(mu_);
       done_cv_.wait(l, [&] { return pending_.load() == 0; });
@@ -70,6 +72,20 @@ class Pool {
   }
 
  private:
+  // Waking a sleeping thread costs 40-70 us here (measured), more than many kernels take: a worker waiting
+  // for the next job, and the caller waiting for its workers, spin this long before sleeping.
+  static constexpr auto kSpin = std::chrono::microseconds(100);
+  template <typename Pred>
+  static void spin_until(const Pred& done) {
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 1; !done(); ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return;
+    }
+  }
+
   void start() {
     quit_ = false;
     for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { loop(i); });
@@ -91,6 +107,7 @@ class Pool {
     for (;;) {
       const std::function<void(int64_t)>* task;
       int64_t chunks;
+      spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> l(mu_);
         cv_.wait(l, [&] { return quit_ || (generation_ != seen && task_); });
@@ -115,7 +132,7 @@ class Pool {
   const std::function<void(int64_t)>* task_ = nullptr;
   int64_t chunks_ = 0;
   std::atomic<int64_t> pending_{0};
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};
   bool quit_ = false;
 };
 
@@ -125,7 +142,10 @@ int default_threads() {
 }
 
 Pool& pool() {
-  static Pool* p = new Pool(default_threads());  // leaked on purpose: no join at exit
+  static Pool* p = [] {
+    scipy_openblas_set_num_threads(1);  // GEMMs are threaded by this pool (kernels/cpu/blas.cpp)
+    return new Pool(default_threads());  // leaked on purpose: no join at exit
+  }();
   return *p;
 }
 
@@ -135,7 +155,6 @@ int get_num_threads() { return pool().size(); }
 
 void set_num_threads(int n) {
   pool().resize(n);
-  scipy_openblas_set_num_threads(std::max(1, n));
 }
 
 bool in_parallel_region() { return tl_in_parallel; }
