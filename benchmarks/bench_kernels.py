@@ -51,22 +51,25 @@ def libs():
     return out
 
 
+# A row: (workload, unit, {library: value}, target), target as gradgate's time over PyTorch's (or None).
+TIME_UNITS = {"ms"}
+
+
 def bench_axpy(repeats):
     n = 16 * 1024 * 1024
     rng = np.random.default_rng(0)
     a, b, c = (rng.standard_normal(n, dtype=np.float32) for _ in range(3))
     moved = 4 * n * 4  # three inputs read, one output written
-    rows = []
+    vals = {}
     for name, lib in libs():
         ta, tb, tc = (lib.from_numpy(x.copy()) for x in (a, b, c))
-        t = median_time(lambda: ta * tb + tc, repeats)
-        rows.append((f"a*b+c 16M, {name}", moved / t / 1e9, "GB/s"))
-    t = median_time(lambda: a * b + c, repeats)
-    rows.append(("a*b+c 16M, numpy", moved / t / 1e9, "GB/s"))
+        vals[name] = moved / median_time(lambda: ta * tb + tc, repeats) / 1e9
+    vals["numpy"] = moved / median_time(lambda: a * b + c, repeats) / 1e9
     dst = np.empty_like(a)
-    t = median_time(lambda: np.copyto(dst, a), repeats)
-    rows.append(("copy 16M (warm buffer), numpy", 2 * 4 * n / t / 1e9, "GB/s"))
-    return rows
+    copy = 2 * 4 * n / median_time(lambda: np.copyto(dst, a), repeats) / 1e9
+    return [("a*b+c 16M float32, end to end", "GB/s", vals, 0.5),
+            ("copy 16M (warm buffer, np.copyto): the machine's copy bandwidth", "GB/s", {"numpy": copy}, None),
+            ("a*b+c bandwidth / copy bandwidth (target >= 0.85)", "", {"gradgate": vals["gradgate"] / copy}, None)]
 
 
 def bench_matmul(repeats):
@@ -76,39 +79,46 @@ def bench_matmul(repeats):
         a, b = rng.standard_normal((n, n), dtype=np.float32), rng.standard_normal((n, n), dtype=np.float32)
         flops = 2 * n ** 3
         reps = repeats * (8 if n == 256 else 1)
+        fwd, both = {}, {}
         for name, lib in libs():
             ta, tb = lib.from_numpy(a.copy()), lib.from_numpy(b.copy())
-            t = median_time(lambda: ta @ tb, reps)
-            rows.append((f"matmul {n}^3 fwd, {name}", flops / t / 1e9, "GFLOP/s"))
+            fwd[name] = flops / median_time(lambda: ta @ tb, reps) / 1e9
             wa, wb = ta.clone().requires_grad_(True), tb.clone().requires_grad_(True)
 
             def fwd_bwd():
                 wa.grad = wb.grad = None
                 (wa @ wb).sum().backward()
-            t = median_time(fwd_bwd, reps)
-            rows.append((f"matmul {n}^3 fwd+bwd, {name}", 3 * flops / t / 1e9, "GFLOP/s"))
-        t = median_time(lambda: a @ b, reps)
-        rows.append((f"matmul {n}^3 fwd, numpy", flops / t / 1e9, "GFLOP/s"))
+            both[name] = 3 * flops / median_time(fwd_bwd, reps) / 1e9
+        target = 1 / 0.9 if n == 256 else 1 / 0.95
+        rows += [(f"matmul {n}^3 fwd", "GFLOP/s", fwd, target), (f"matmul {n}^3 fwd+bwd", "GFLOP/s", both, None)]
     return rows
+
+
+def bench_matmul_numpy(repeats, rows):
+    """NumPy's matmul, filled into the matmul rows last: its OpenBLAS threads spin ~0.1 s after each call
+    and would slow whatever is timed next."""
+    for row in rows:
+        if row[0].startswith("matmul") and row[0].endswith("fwd"):
+            n = int(row[0].split()[1].split("^")[0])
+            a, b = (np.random.default_rng(i).standard_normal((n, n), dtype=np.float32) for i in (0, 1))
+            row[2]["numpy"] = 2 * n ** 3 / median_time(lambda: a @ b, repeats * (8 if n == 256 else 1)) / 1e9
 
 
 def bench_log_softmax(repeats):
     x = np.random.default_rng(0).standard_normal((4096, 1024), dtype=np.float32)
-    rows = []
+    vals = {}
     for name, lib in libs():
         t = lib.from_numpy(x.copy()).requires_grad_(True)
 
         def step():
             t.grad = None
             lib.nn.functional.log_softmax(t, dim=1).sum().backward()
-        rows.append((f"log_softmax (4096, 1024) fwd+bwd, {name}", median_time(step, repeats) * 1e3, "ms"))
-    return rows
+        vals[name] = median_time(step, repeats) * 1e3
+    return [("log_softmax(dim=1).sum() (4096, 1024) fwd+bwd", "ms", vals, 0.7)]
 
 
 def bench_convnet(repeats):
-    if not hasattr(gradgate.nn.functional, "conv2d"):
-        return [("conv-net step: gradgate has no conv2d yet", float("nan"), "")]
-    rows = []
+    vals = {}
     x = np.random.default_rng(0).standard_normal((64, 1, 28, 28), dtype=np.float32)
     y = np.random.default_rng(1).integers(0, 10, 64)
     for name, lib in libs():
@@ -124,12 +134,12 @@ def bench_convnet(repeats):
             opt.zero_grad()
             nn.functional.cross_entropy(model(tx), ty).backward()
             opt.step()
-        rows.append((f"LeNet step batch 64 (Adam), {name}", median_time(step, repeats) * 1e3, "ms"))
-    return rows
+        vals[name] = median_time(step, repeats) * 1e3
+    return [("LeNet training step, batch 64 (Adam)", "ms", vals, 0.8)]
 
 
 def bench_lstm(repeats):
-    rows = []
+    vals = {}
     x = np.random.default_rng(0).standard_normal((35, 32, 64), dtype=np.float32)
     y = np.random.default_rng(1).standard_normal((35, 32, 128), dtype=np.float32)
     for name, lib in libs():
@@ -142,8 +152,8 @@ def bench_lstm(repeats):
             opt.zero_grad()
             lib.nn.functional.mse_loss(model(tx)[0], ty).backward()
             opt.step()
-        rows.append((f"LSTM 2x128 step seq 35 batch 32 (Adam), {name}", median_time(step, repeats) * 1e3, "ms"))
-    return rows
+        vals[name] = median_time(step, repeats) * 1e3
+    return [("LSTM 2x128 training step, seq 35, batch 32 (Adam)", "ms", vals, None)]
 
 
 def main():
@@ -154,14 +164,20 @@ def main():
     gradgate.set_num_threads(THREADS)
     if torch is not None:
         torch.set_num_threads(THREADS)
-    rows = (bench_axpy(repeats) + bench_matmul(repeats) + bench_log_softmax(repeats) + bench_convnet(repeats)
-            + bench_lstm(repeats))
+    matmul = bench_matmul(repeats)
+    rows = bench_axpy(repeats) + matmul + bench_log_softmax(repeats) + bench_convnet(repeats) + bench_lstm(repeats)
+    bench_matmul_numpy(repeats, matmul)
     print(f"gradgate {gradgate.__version__}, " + (f"PyTorch {torch.__version__}, " if torch else "")
           + f"NumPy {np.__version__}, {THREADS} threads, median of {repeats}\n")
-    print("| workload | value | unit |\n|---|---:|---|")
-    for name, value, unit in rows:
-        print(f"| {name} | {value:.3g} | {unit} |")
-
+    print("| workload | unit | gradgate | PyTorch | NumPy | time vs PyTorch | target |\n|---|---|---:|---:|---:|---:|---:|")
+    for name, unit, vals, target in rows:
+        cell = lambda k: f"{vals[k]:.3g}" if k in vals else ""  # noqa: E731
+        ratio = ""
+        if "gradgate" in vals and "torch" in vals:  # gradgate's time over PyTorch's: below 1 is faster
+            r = vals["gradgate"] / vals["torch"] if unit in TIME_UNITS else vals["torch"] / vals["gradgate"]
+            ratio = f"{r:.2f}x"
+        goal = f"<= {target:.2f}x" if target else ""
+        print(f"| {name} | {unit} | {cell('gradgate')} | {cell('torch')} | {cell('numpy')} | {ratio} | {goal} |")
 
 if __name__ == "__main__":
     main()

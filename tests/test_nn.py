@@ -467,3 +467,11 @@ def test_float32_softmax_accuracy_and_special_values():
                                       np.isnan(tf(torch.tensor(special), 1).numpy()))
     np.testing.assert_allclose(GF.softmax(gg.tensor(special[2:]), 1).numpy(),
                                TF.softmax(torch.tensor(special[2:]), 1).numpy(), rtol=1e-6)
+
+
+def test_linear_bias_is_optional_and_keyword():
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    want = TF.linear(torch.tensor(x), torch.tensor(w)).numpy()
+    np.testing.assert_allclose(GF.linear(gg.tensor(x), gg.tensor(w)).numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(GF.linear(input=gg.tensor(x), weight=gg.tensor(w), bias=gg.tensor(b)).numpy(),
+                               TF.linear(torch.tensor(x), torch.tensor(w), bias=torch.tensor(b)).numpy(), rtol=1e-12)

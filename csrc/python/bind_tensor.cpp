@@ -283,7 +283,8 @@ void bind_tensor(py::module_& m) {
     return binary_cross_entropy_with_logits(x, y, w.value_or(nullptr), pw.value_or(nullptr), Reduction(reduction));
   });
 
-  m.def("_linear", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) { return linear(x, w, b.value_or(nullptr)); });
+  m.def("_linear", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) { return linear(x, w, b.value_or(nullptr)); },
+        py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
   // Optimizer.zero_grad / Module.zero_grad over a list of parameters in one call.
   m.def("_zero_grad", [](const std::vector<Tensor>& params, bool set_to_none) {
     for (const Tensor& p : params) {
