@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/cpu/blas.h"
+#include "kernels/fast_math.h"
 #include "kernels/cpu/parallel.h"
 #include "ops/internal.h"
 
@@ -44,6 +45,17 @@ void for_each_index(int64_t count, int64_t work_per_item, const F& fn) {
   });
 }
 
+// Conv rows are short (often < 32 values): plain vector loops, where std::copy / std::fill would be
+// memmove / memset calls costing more than the copy.
+template <typename T>
+inline void copy_span(const T* src, T* dst, int64_t n) {
+  GG_SIMD for (int64_t k = 0; k < n; ++k) dst[k] = src[k];
+}
+template <typename T>
+inline void fill_span(T* dst, int64_t n, T v) {
+  GG_SIMD for (int64_t k = 0; k < n; ++k) dst[k] = v;
+}
+
 // The output columns [lo, hi) whose input column ow*s + off lies in [0, W).
 inline void valid_cols(int64_t Wo, int64_t W, int64_t s, int64_t off, int64_t& lo, int64_t& hi) {
   lo = std::min(Wo, off >= 0 ? int64_t(0) : (-off + s - 1) / s);
@@ -64,15 +76,15 @@ void im2col(const T* x, const ConvGeom& g, T* col, int64_t ld) {
           const int64_t ih = oh * g.sh - g.ph + i * g.dh;
           T* r = row + oh * g.Wo;
           if (ih < 0 || ih >= g.H) {
-            std::fill(r, r + g.Wo, T(0));
+            fill_span(r, g.Wo, T(0));
             continue;
           }
           const T* xr = x + (c * g.H + ih) * g.W + off;
-          std::fill(r, r + lo, T(0));
-          if (g.sw == 1) std::copy(xr + lo, xr + hi, r + lo);
+          fill_span(r, lo, T(0));
+          if (g.sw == 1) copy_span(xr + lo, r + lo, hi - lo);
           else
             for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * g.sw];
-          std::fill(r + hi, r + g.Wo, T(0));
+          fill_span(r + hi, g.Wo - hi, T(0));
         }
       }
 }
@@ -143,14 +155,15 @@ ConvGeom conv_geom(const DimVec& xs, const DimVec& ws, const DimVec& p) {
 constexpr int64_t kColBudget = int64_t(1) << 21;
 
 // Runs f(col, blk, n0, nb, group) per batch and group; blk holds the group's (Og, nb*HW) y block when nb > 1.
+// The buffers come from the caching allocator, uninitialized (every use writes them first).
 template <typename T, typename F>
-void each_conv_batch(const ConvGeom& g, F f) {
+void each_conv_batch(const ConvGeom& g, DType dt, F f) {
   const int64_t per_sample = std::max<int64_t>(1, g.K() * g.HW());
   const int64_t B = std::max<int64_t>(1, std::min(g.N, kColBudget / per_sample));
-  std::vector<T> col(static_cast<size_t>(g.K() * B * g.HW()));
-  std::vector<T> blk(B > 1 ? static_cast<size_t>(g.Og() * B * g.HW()) : 0);
+  Tensor col = empty(DimVec{g.K() * B * g.HW()}, dt, Device{});
+  Tensor blk = empty(DimVec{B > 1 ? g.Og() * B * g.HW() : 0}, dt, Device{});
   for (int64_t n0 = 0; n0 < g.N; n0 += B)
-    for (int64_t gr = 0; gr < g.G; ++gr) f(col.data(), blk.data(), n0, std::min(B, g.N - n0), gr);
+    for (int64_t gr = 0; gr < g.G; ++gr) f(col->data<T>(), blk->data<T>(), n0, std::min(B, g.N - n0), gr);
 }
 
 // Copies the group's channels of samples [n0, n0 + nb) between y's (N, O, HW) layout and the (Og, nb*HW) block.
@@ -160,7 +173,7 @@ void relayout(const T* src, T* dst, const ConvGeom& g, int64_t n0, int64_t nb, i
   for_each_index(nb, Og * HW, [&](int64_t n) {
     for (int64_t o = 0; o < Og; ++o) {
       const int64_t ya = ((n0 + n) * g.O + gr * Og + o) * HW, ba = o * nb * HW + n * HW;
-      std::copy(src + (src_is_block ? ba : ya), src + (src_is_block ? ba : ya) + HW, dst + (src_is_block ? ya : ba));
+      copy_span(src + (src_is_block ? ba : ya), dst + (src_is_block ? ya : ba), HW);
     }
   });
 }
@@ -187,7 +200,7 @@ Tensor conv_forward_raw(const Tensor& x, const Tensor& w, const ConvGeom& g, con
   dispatch<kFloats>(x->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* yp = y->data<T>();
-    each_conv_batch<T>(g, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
+    each_conv_batch<T>(g, x->dtype, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
       im2col_batch(x->data<T>(), col, g, n0, nb, gr);
       T* dst = nb == 1 ? yp + (n0 * g.O + gr * Og) * HW : blk;
       cpu::gemm<T>(false, false, Og, nb * HW, K, T(1), w->data<T>() + gr * Og * K, K, col, nb * HW, T(0), dst, nb * HW);
@@ -203,7 +216,7 @@ Tensor conv_input_grad_raw(const Tensor& gy, const Tensor& w, const ConvGeom& g,
   if (K == 0 || Og == 0 || HW == 0) return gx;
   dispatch<kFloats>(gy->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    each_conv_batch<T>(g, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
+    each_conv_batch<T>(g, gy->dtype, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
       const T* gyb = y_block(gy->data<T>(), blk, g, n0, nb, gr);
       cpu::gemm<T>(true, false, K, nb * HW, Og, T(1), w->data<T>() + gr * Og * K, K, gyb, nb * HW, T(0), col, nb * HW);
       for_each_index(nb, K * HW, [&](int64_t n) {
@@ -220,7 +233,7 @@ Tensor conv_weight_grad_raw(const Tensor& gy, const Tensor& x, const ConvGeom& g
   if (K == 0 || Og == 0 || HW == 0) return gw;
   dispatch<kFloats>(x->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    each_conv_batch<T>(g, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
+    each_conv_batch<T>(g, x->dtype, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
       const T* gyb = y_block(gy->data<T>(), blk, g, n0, nb, gr);
       im2col_batch(x->data<T>(), col, g, n0, nb, gr);
       cpu::gemm<T>(false, true, Og, K, nb * HW, T(1), gyb, nb * HW, col, nb * HW, T(1), gw->data<T>() + gr * Og * K, K);
@@ -510,8 +523,8 @@ void max_pool_plane(const T* xs, T* o, int64_t* ip, const PoolWindow& win) {
   for (int64_t oh = 0; oh < Ho; ++oh) {
     T* orow = o + oh * Wo;
     int64_t* irow = ip + oh * Wo;
-    std::fill(orow, orow + Wo, -std::numeric_limits<T>::infinity());
-    std::fill(irow, irow + Wo, int64_t(-1));
+    fill_span(orow, Wo, -std::numeric_limits<T>::infinity());
+    fill_span(irow, Wo, int64_t(-1));
     for (int64_t i = 0; i < kh; ++i) {
       const int64_t ih = oh * sh - ph + i * dh;
       if (ih < 0 || ih >= H) continue;
