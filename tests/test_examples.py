@@ -7,13 +7,18 @@ import sys
 
 import pytest
 
+import gradgate
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The examples import the same gradgate as these tests: the installed package under CI, the
+# checkout's python/ in a development build (python/ alone would lack _C after `pip install .`).
+GRADGATE_HOME = os.path.dirname(os.path.dirname(os.path.abspath(gradgate.__file__)))
 
 
 def run_example(name, *args):
-    """Runs examples/<name> with gradgate importable from this checkout; returns (stdout, stderr)."""
+    """Runs examples/<name> with the gradgate these tests import; returns (stdout, stderr)."""
     env = dict(os.environ, MPLBACKEND="Agg")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.join(ROOT, "python"), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [GRADGATE_HOME, env.get("PYTHONPATH")]))
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *map(str, args)],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
