@@ -9,7 +9,7 @@ Workloads:
   conv-net   a LeNet-sized CNN training step (batch 64, 1x28x28), when gradgate has conv2d
   lstm       a 2-layer LSTM language-model-sized training step (seq 35, batch 32, 64 -> 128, Adam)
 
-    python benchmarks/bench_kernels.py [--quick]
+    python benchmarks/bench_kernels.py [--quick] [--threads N] [--only axpy,matmul,...]
 """
 import argparse
 import os
@@ -29,9 +29,6 @@ try:
     import torch
 except ImportError:
     torch = None
-
-THREADS = 2
-
 
 def median_time(fn, repeats, warmup=2):
     for _ in range(warmup):
@@ -160,19 +157,26 @@ def bench_lstm(repeats):
     return [("LSTM 2x128 training step, seq 35, batch 32 (Adam)", "ms", vals, None)]
 
 
+WORKLOADS = {"axpy": bench_axpy, "matmul": bench_matmul, "log_softmax": bench_log_softmax,
+             "convnet": bench_convnet, "lstm": bench_lstm}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--threads", type=int, default=2, help="threads for both libraries (default 2)")
+    ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated subset of: " + ", ".join(WORKLOADS))
     args = ap.parse_args()
     repeats = 3 if args.quick else 9
-    gradgate.set_num_threads(THREADS)
+    gradgate.set_num_threads(args.threads)
     if torch is not None:
-        torch.set_num_threads(THREADS)
-    matmul = bench_matmul(repeats)
-    rows = bench_axpy(repeats) + matmul + bench_log_softmax(repeats) + bench_convnet(repeats) + bench_lstm(repeats)
-    bench_matmul_numpy(repeats, matmul)
+        torch.set_num_threads(args.threads)
+    rows = []
+    for key in args.only.split(","):
+        rows += WORKLOADS[key](repeats)
+    bench_matmul_numpy(repeats, rows)
     print(f"gradgate {gradgate.__version__}, " + (f"PyTorch {torch.__version__}, " if torch else "")
-          + f"NumPy {np.__version__}, {THREADS} threads, median of {repeats}\n")
+          + f"NumPy {np.__version__}, {args.threads} threads, median of {repeats}\n")
     print("| workload | unit | gradgate | PyTorch | NumPy | time vs PyTorch | target |\n|---|---|---:|---:|---:|---:|---:|")
     for name, unit, vals, target in rows:
         cell = lambda k: f"{vals[k]:.3g}" if k in vals else ""  # noqa: E731
