@@ -33,6 +33,17 @@
 #endif
 #endif
 
+// Compute-bound loops (transcendentals over many elements) are also built for AVX-512 and the
+// CPU's best one is picked at load time (GCC/Clang function multiversioning). Memory-bound loops
+// gain nothing from wider vectors and stay single-versioned, keeping the build small.
+#ifndef GG_CPU_CLONES
+#if defined(__x86_64__) && !defined(__CUDACC__)
+#define GG_CPU_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))
+#else
+#define GG_CPU_CLONES
+#endif
+#endif
+
 namespace gg::fastmath {
 
 GG_HOST_DEVICE GG_FORCE_INLINE float pow2i(int32_t n) {  // 2^n for n in [-126, 127]

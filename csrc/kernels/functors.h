@@ -546,7 +546,7 @@ constexpr int kLanes = 16;
 
 // softmax / log_softmax of one contiguous lane: max, then exp and sum, then scale (or shift).
 template <class T, bool log>
-GG_HOST_DEVICE void softmax_lane(const T* x, T* y, int64_t n) {
+GG_HOST_DEVICE GG_CPU_CLONES void softmax_lane(const T* x, T* y, int64_t n) {
   T mv[kLanes], sv[kLanes];
   for (int j = 0; j < kLanes; ++j) { mv[j] = -INFINITY; sv[j] = 0; }
   const int64_t nb = n - n % kLanes;
@@ -582,7 +582,7 @@ GG_HOST_DEVICE void softmax_lane(const T* x, T* y, int64_t n) {
 
 // Gradient of softmax from its output y: y (g - sum(g y)); of log_softmax: g - exp(y) sum(g).
 template <class T, bool log>
-GG_HOST_DEVICE void softmax_backward_lane(const T* g, const T* y, T* out, int64_t n) {
+GG_HOST_DEVICE GG_CPU_CLONES void softmax_backward_lane(const T* g, const T* y, T* out, int64_t n) {
   T av[kLanes];
   for (int j = 0; j < kLanes; ++j) av[j] = 0;
   const int64_t nb = n - n % kLanes;
@@ -600,7 +600,7 @@ GG_HOST_DEVICE void softmax_backward_lane(const T* g, const T* y, T* out, int64_
 // The same with g constant (c) along the lane, as the gradient of a sum or mean over the softmax dim
 // arrives: sum(g) = c n and sum(g y) = c sum(y), so g is never materialized.
 template <class T, bool log>
-GG_HOST_DEVICE void softmax_backward_lane_const(T c, const T* y, T* out, int64_t n) {
+GG_HOST_DEVICE GG_CPU_CLONES void softmax_backward_lane_const(T c, const T* y, T* out, int64_t n) {
   if constexpr (log) {
     const T acc = c * T(n);
     for (int64_t i = 0; i < n; ++i) out[i] = c - exp_fast(y[i]) * acc;
@@ -622,7 +622,7 @@ GG_HOST_DEVICE void softmax_backward_lane_const(T c, const T* y, T* out, int64_t
 // innermost): each pass sweeps rows of w contiguous values, so memory is read in order.
 constexpr int64_t kSoftmaxBlock = 64;
 template <class T, bool log>
-GG_HOST_DEVICE void softmax_cols(const T* x, T* y, int64_t n, int64_t s, int64_t w) {
+GG_HOST_DEVICE GG_CPU_CLONES void softmax_cols(const T* x, T* y, int64_t n, int64_t s, int64_t w) {
   T m[kSoftmaxBlock], sum[kSoftmaxBlock];
   for (int64_t j = 0; j < w; ++j) { m[j] = -INFINITY; sum[j] = 0; }
   for (int64_t i = 0; i < n; ++i)
@@ -643,7 +643,7 @@ GG_HOST_DEVICE void softmax_cols(const T* x, T* y, int64_t n, int64_t s, int64_t
       y[i * s + j] = log ? (x[i * s + j] - m[j]) - sum[j] : y[i * s + j] * sum[j];
 }
 template <class T, bool log>
-GG_HOST_DEVICE void softmax_backward_cols(const T* g, const T* y, T* out, int64_t n, int64_t s, int64_t w) {
+GG_HOST_DEVICE GG_CPU_CLONES void softmax_backward_cols(const T* g, const T* y, T* out, int64_t n, int64_t s, int64_t w) {
   T acc[kSoftmaxBlock];
   for (int64_t j = 0; j < w; ++j) acc[j] = 0;
   for (int64_t i = 0; i < n; ++i)

@@ -102,10 +102,12 @@ void reduce(const ReducePlan& p, const R& r) {
 // Note [Row fast path]
 // When the reduced dims are a trailing block of a contiguous input, each output reduces one
 // contiguous row. Rows are cut in fixed chunks of kRowChunk elements; each chunk accumulates
-// in 8 independent lanes (no serial add chain: the compiler vectorizes it) and the partials
+// in kRowLanes independent double lanes (8 vector registers: enough chains in flight to hide the
+// add latency, where 8 lanes ran at half the memory's speed) and the partials
 // are combined in a fixed order, so the result depends only on the data, never on the thread
 // count. Other layouts go through reduce() above.
 constexpr int64_t kRowChunk = 16384;
+constexpr int kRowLanes = 32;
 
 inline bool trailing_rows(const Tensor& in, const std::vector<bool>& mask, int64_t& rows, int64_t& n) {
   if (in->dim() == 0 || !in->is_contiguous() || in->numel() == 0) return false;
@@ -132,13 +134,13 @@ std::vector<double> row_reduce(const T* x, int64_t rows, int64_t n, double init,
       const int64_t r = task / chunks, c = task % chunks;
       const T* p = x + r * n + c * kRowChunk;
       const int64_t len = std::min(kRowChunk, n - c * kRowChunk);
-      double lanes[8];
-      for (int l = 0; l < 8; ++l) lanes[l] = init;
+      double lanes[kRowLanes];
+      for (int l = 0; l < kRowLanes; ++l) lanes[l] = init;
       int64_t i = 0;
-      for (; i + 8 <= len; i += 8)
-        for (int l = 0; l < 8; ++l) lanes[l] = combine(lanes[l], double(term(r, p[i + l])));
+      for (; i + kRowLanes <= len; i += kRowLanes)
+        for (int l = 0; l < kRowLanes; ++l) lanes[l] = combine(lanes[l], double(term(r, p[i + l])));
       double acc = init;
-      for (int l = 0; l < 8; ++l) acc = combine(acc, lanes[l]);
+      for (int l = 0; l < kRowLanes; ++l) acc = combine(acc, lanes[l]);
       for (; i < len; ++i) acc = combine(acc, double(term(r, p[i])));
       partial[task] = acc;
     }
