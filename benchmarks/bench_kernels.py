@@ -8,6 +8,8 @@ Workloads:
   log_softmax  (4096, 1024) float32, log_softmax(dim=1).sum() forward+backward, in ms
   conv-net   a LeNet-sized CNN training step (batch 64, 1x28x28), when gradgate has conv2d
   lstm       a 2-layer LSTM language-model-sized training step (seq 35, batch 32, 64 -> 128, Adam)
+  unary      exp, log, tanh, sigmoid, gelu (erf and tanh forms), softplus, silu, expm1, log1p, erf on
+             16M float32, end to end (fresh outputs), in ns per element
 
     python benchmarks/bench_kernels.py [--quick] [--threads N] [--only axpy,matmul,...]
 """
@@ -49,7 +51,7 @@ def libs():
 
 
 # A row: (workload, unit, {library: value}, target), target as gradgate's time over PyTorch's (or None).
-TIME_UNITS = {"ms"}
+TIME_UNITS = {"ms", "ns/elem"}
 
 
 def bench_axpy(repeats):
@@ -157,8 +159,29 @@ def bench_lstm(repeats):
     return [("LSTM 2x128 training step, seq 35, batch 32 (Adam)", "ms", vals, None)]
 
 
+def bench_unary(repeats):
+    n = 16 * 1024 * 1024
+    real = np.random.default_rng(0).uniform(-4.0, 4.0, n).astype(np.float32)
+    pos = np.abs(real) + np.float32(1e-3)  # the logs' domain
+    ops = [("exp", lambda L, x: L.exp(x), real), ("log", lambda L, x: L.log(x), pos),
+           ("tanh", lambda L, x: L.tanh(x), real), ("sigmoid", lambda L, x: L.sigmoid(x), real),
+           ("gelu", lambda L, x: L.nn.functional.gelu(x), real),
+           ("gelu tanh", lambda L, x: L.nn.functional.gelu(x, approximate="tanh"), real),
+           ("softplus", lambda L, x: L.nn.functional.softplus(x), real),
+           ("silu", lambda L, x: L.nn.functional.silu(x), real), ("expm1", lambda L, x: L.expm1(x), real),
+           ("log1p", lambda L, x: L.log1p(x), pos), ("erf", lambda L, x: L.erf(x), real)]
+    rows = []
+    for op, f, data in ops:
+        vals = {}
+        for name, lib in libs():
+            t = lib.from_numpy(data.copy())
+            vals[name] = median_time(lambda: f(lib, t), repeats) / n * 1e9
+        rows.append((f"{op} 16M float32", "ns/elem", vals, None))
+    return rows
+
+
 WORKLOADS = {"axpy": bench_axpy, "matmul": bench_matmul, "log_softmax": bench_log_softmax,
-             "convnet": bench_convnet, "lstm": bench_lstm}
+             "convnet": bench_convnet, "lstm": bench_lstm, "unary": bench_unary}
 
 
 def main():

@@ -17,6 +17,23 @@
 
 namespace gg::fn {
 
+// Transcendental functions for the functors: float takes the vectorizable fast_math forms, double
+// (and any other type) libm's.
+namespace math {
+#define GG_FLOAT_FAST(f)                                                        \
+  template <class T> GG_HOST_DEVICE T f(T x) { return std::f(x); }              \
+  GG_HOST_DEVICE GG_FORCE_INLINE float f(float x) { return fastmath::f(x); }
+GG_FLOAT_FAST(exp)
+GG_FLOAT_FAST(expm1)
+GG_FLOAT_FAST(log)
+GG_FLOAT_FAST(log2)
+GG_FLOAT_FAST(log1p)
+GG_FLOAT_FAST(tanh)
+GG_FLOAT_FAST(erf)
+GG_FLOAT_FAST(erfc)
+#undef GG_FLOAT_FAST
+}  // namespace math
+
 // ---- binary ----
 struct Add { template <class T> GG_HOST_DEVICE T operator()(T a, T b) const { return a + b; } };
 struct Sub { template <class T> GG_HOST_DEVICE T operator()(T a, T b) const { return a - b; } };
@@ -151,29 +168,15 @@ struct AdagradUpdate {
 // ---- unary ----
 struct Neg { template <class T> GG_HOST_DEVICE T operator()(T x) const { return -x; } };
 struct Abs { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x < 0 ? -x : x; } };
-// float32 exp/tanh/sigmoid use the vectorizable fast_math forms; float64 keeps libm's.
-struct Exp {
-  template <class T> GG_HOST_DEVICE T operator()(T x) const {
-    if constexpr (std::is_same_v<T, float>) return fastmath::exp(x);
-    else return std::exp(x);
-  }
-};
-struct Log { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::log(x); } };
+struct Exp { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::exp(x); } };
+struct Log { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::log(x); } };
 struct Reciprocal { template <class T> GG_HOST_DEVICE T operator()(T x) const { return T(1) / x; } };
 struct Sqrt { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::sqrt(x); } };
 struct Sin { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::sin(x); } };
 struct Cos { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::cos(x); } };
-struct Tanh {
-  template <class T> GG_HOST_DEVICE T operator()(T x) const {
-    if constexpr (std::is_same_v<T, float>) return fastmath::tanh(x);
-    else return std::tanh(x);
-  }
-};
+struct Tanh { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::tanh(x); } };
 struct Sigmoid {
-  template <class T> GG_HOST_DEVICE T operator()(T x) const {
-    if constexpr (std::is_same_v<T, float>) return fastmath::sigmoid(x);
-    else return T(1) / (T(1) + std::exp(-x));
-  }
+  template <class T> GG_HOST_DEVICE T operator()(T x) const { return T(1) / (T(1) + math::exp(-x)); }
 };
 struct Relu { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : T(0); } };
 struct Sign {
@@ -200,7 +203,7 @@ namespace gg::fn {
 // log(1 + exp(-x)) without overflow: the softplus of -x.
 struct SoftplusNeg {
   template <class T> GG_HOST_DEVICE T operator()(T x) const {
-    return std::log1p(std::exp(-(x < 0 ? -x : x))) + (x < 0 ? -x : T(0));
+    return math::log1p(math::exp(-(x < 0 ? -x : x))) + (x < 0 ? -x : T(0));
   }
 };
 }  // namespace gg::fn
@@ -313,9 +316,10 @@ struct SortBefore {
 namespace gg::fn {
 
 // ---- unary math (float unless noted) ----
-struct Expm1 { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::expm1(x); } };
-struct Log1p { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::log1p(x); } };
-struct Log2 { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::log2(x); } };
+struct Expm1 { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::expm1(x); } };
+struct Log1p { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::log1p(x); } };
+struct Log2 { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::log2(x); } };
+struct Erf { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::erf(x); } };
 struct Rsqrt { template <class T> GG_HOST_DEVICE T operator()(T x) const { return T(1) / std::sqrt(x); } };
 struct Tan { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::tan(x); } };
 // Rounding: integers pass through unchanged (as in PyTorch); round is half-to-even.
@@ -363,14 +367,15 @@ template <class T>
 struct Elu {
   T alpha, scale, input_scale;
   GG_HOST_DEVICE T operator()(T x) const {
-    return x > T(0) ? x * scale : alpha * scale * std::expm1(x * input_scale);
+    return x > T(0) ? x * scale : alpha * scale * math::expm1(x * input_scale);
   }
 };
-struct Silu { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x / (T(1) + std::exp(-x)); } };
-// x * Phi(x), Phi the standard normal CDF.
+struct Silu { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x / (T(1) + math::exp(-x)); } };
+// x * Phi(x), Phi the standard normal CDF = erfc(-x / sqrt(2)) / 2: erfc keeps the left tail's
+// relative accuracy, which 1 + erf(x / sqrt(2)) cancels away.
 struct GeluErf {
   template <class T> GG_HOST_DEVICE T operator()(T x) const {
-    return x * T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
+    return x * T(0.5) * math::erfc(x * T(-0.70710678118654752440));
   }
 };
 // 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), computed as x sigmoid(2u): the
@@ -378,21 +383,21 @@ struct GeluErf {
 struct GeluTanh {
   template <class T> GG_HOST_DEVICE T operator()(T x) const {
     const T u = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x);
-    return x / (T(1) + std::exp(T(-2) * u));
+    return x / (T(1) + math::exp(T(-2) * u));
   }
 };
 // d/dx gelu(x), times the incoming gradient g.
 struct GeluErfGrad {
   template <class T> GG_HOST_DEVICE T operator()(T g, T x) const {
-    const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
-    const T pdf = T(0.39894228040143267794) * std::exp(T(-0.5) * x * x);
+    const T cdf = T(0.5) * math::erfc(x * T(-0.70710678118654752440));
+    const T pdf = T(0.39894228040143267794) * math::exp(T(-0.5) * x * x);
     return g * (cdf + x * pdf);
   }
 };
 struct GeluTanhGrad {
   template <class T> GG_HOST_DEVICE T operator()(T g, T x) const {
     const T k0 = T(0.79788456080286535588), k1 = T(0.044715);
-    const T t = std::tanh(k0 * (x + k1 * x * x * x));
+    const T t = math::tanh(k0 * (x + k1 * x * x * x));
     return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * k0 * (T(1) + T(3) * k1 * x * x));
   }
 };
@@ -401,7 +406,7 @@ template <class T>
 struct Softplus {
   T beta, threshold;
   GG_HOST_DEVICE T operator()(T x) const {
-    return x * beta > threshold ? x : std::log1p(std::exp(x * beta)) / beta;
+    return x * beta > threshold ? x : math::log1p(math::exp(x * beta)) / beta;
   }
 };
 
@@ -536,10 +541,6 @@ struct BitNot {
 // Per-lane bodies: a "lane" is the n values along the reduced dim, `s` elements apart.
 namespace gg::fn {
 
-// exp for the lane bodies: the vectorizable fast_math form for float, libm's for double.
-GG_HOST_DEVICE GG_FORCE_INLINE float exp_fast(float x) { return fastmath::exp(x); }
-GG_HOST_DEVICE inline double exp_fast(double x) { return std::exp(x); }
-
 // Reductions over a contiguous lane in kLanes interleaved partial results (a fixed order, so
 // deterministic), which the compiler turns into SIMD registers.
 constexpr int kLanes = 16;
@@ -560,12 +561,12 @@ GG_HOST_DEVICE GG_CPU_CLONES void softmax_lane(const T* x, T* y, int64_t n) {
   // exp summed in kLanes partial sums in the same pass; only softmax keeps it (log_softmax rewrites y below).
   for (int64_t i = 0; i < nb; i += kLanes)
     GG_SIMD for (int j = 0; j < kLanes; ++j) {
-      const T e = exp_fast(x[i + j] - m);
+      const T e = math::exp(x[i + j] - m);
       if constexpr (!log) y[i + j] = e;
       sv[j] += e;
     }
   for (int64_t i = nb; i < n; ++i) {
-    const T e = exp_fast(x[i] - m);
+    const T e = math::exp(x[i] - m);
     if constexpr (!log) y[i] = e;
     sv[0] += e;
   }
@@ -592,7 +593,7 @@ GG_HOST_DEVICE GG_CPU_CLONES void softmax_backward_lane(const T* g, const T* y, 
   T acc = 0;
   for (int j = 0; j < kLanes; ++j) acc += av[j];
   if constexpr (log)
-    for (int64_t i = 0; i < n; ++i) out[i] = g[i] - exp_fast(y[i]) * acc;
+    for (int64_t i = 0; i < n; ++i) out[i] = g[i] - math::exp(y[i]) * acc;
   else
     for (int64_t i = 0; i < n; ++i) out[i] = y[i] * (g[i] - acc);
 }
@@ -603,7 +604,7 @@ template <class T, bool log>
 GG_HOST_DEVICE GG_CPU_CLONES void softmax_backward_lane_const(T c, const T* y, T* out, int64_t n) {
   if constexpr (log) {
     const T acc = c * T(n);
-    for (int64_t i = 0; i < n; ++i) out[i] = c - exp_fast(y[i]) * acc;
+    for (int64_t i = 0; i < n; ++i) out[i] = c - math::exp(y[i]) * acc;
   } else {
     T sv[kLanes];
     for (int j = 0; j < kLanes; ++j) sv[j] = 0;
@@ -633,7 +634,7 @@ GG_HOST_DEVICE GG_CPU_CLONES void softmax_cols(const T* x, T* y, int64_t n, int6
   for (int64_t j = 0; j < w; ++j) m[j] = m[j] == -INFINITY ? T(0) : m[j];
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < w; ++j) {
-      T e = exp_fast(x[i * s + j] - m[j]);
+      T e = math::exp(x[i * s + j] - m[j]);
       if constexpr (!log) y[i * s + j] = e;
       sum[j] += e;
     }
@@ -651,7 +652,7 @@ GG_HOST_DEVICE GG_CPU_CLONES void softmax_backward_cols(const T* g, const T* y, 
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < w; ++j) {
       const int64_t k = i * s + j;
-      out[k] = log ? g[k] - exp_fast(y[k]) * acc[j] : y[k] * (g[k] - acc[j]);
+      out[k] = log ? g[k] - math::exp(y[k]) * acc[j] : y[k] * (g[k] - acc[j]);
     }
 }
 
@@ -692,7 +693,7 @@ struct Huber {
 // Binary cross entropy on probabilities, logs clamped at -100 as PyTorch does.
 struct BinaryCrossEntropy {
   template <class T> GG_HOST_DEVICE T operator()(T x, T y) const {
-    T lx = std::log(x), l1x = std::log(T(1) - x);
+    T lx = math::log(x), l1x = math::log(T(1) - x);
     lx = lx < T(-100) ? T(-100) : lx;
     l1x = l1x < T(-100) ? T(-100) : l1x;
     return -(y * lx + (T(1) - y) * l1x);

@@ -136,6 +136,9 @@ namespace vjp {
 Tensor expm1(const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, add(y, wrapped(1.0))); }
 Tensor log1p(const Tensor& g, const Tensor& x, const Tensor&) { return div(g, add(x, wrapped(1.0))); }
 Tensor log2(const Tensor& g, const Tensor& x, const Tensor&) { return div(g, mul(x, wrapped(0.69314718055994530942))); }
+Tensor erf(const Tensor& g, const Tensor& x, const Tensor&) {  // 2 / sqrt(pi) e^{-x^2}
+  return mul(g, mul(exp(neg(mul(x, x))), wrapped(1.12837916709551257390)));
+}
 Tensor rsqrt(const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, mul(mul(y, mul(y, y)), wrapped(-0.5))); }
 Tensor tan(const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, add(mul(y, y), wrapped(1.0))); }
 Tensor floor(const Tensor& g, const Tensor&, const Tensor&) { return mul(g, wrapped(0.0)); }

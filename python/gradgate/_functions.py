@@ -74,7 +74,7 @@ def pow(input, exponent):
 
 
 # ---- elementwise family ----
-for _name in ["expm1", "log1p", "log2", "rsqrt", "tan", "floor", "ceil", "round", "trunc", "clamp", "clip",
+for _name in ["expm1", "log1p", "log2", "erf", "rsqrt", "tan", "floor", "ceil", "round", "trunc", "clamp", "clip",
               "clamp_min", "clamp_max", "masked_fill", "lerp", "addcmul", "addcdiv", "floor_divide",
               "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
               "bitwise_not", "isnan", "isinf", "isfinite", "nan_to_num"]:

@@ -126,6 +126,8 @@ ROWS = [
     Op("expm1", lambda x: x.expm1(), np.expm1, [S], gradgrad=True),
     Op("log1p", lambda x: torch.log1p(x), np.log1p, [S], [_above_minus1], gradgrad=True),
     Op("log2", lambda x: x.log2(), np.log2, [S], [_pos], gradgrad=True),
+    Op("erf", lambda x: x.erf(), _erf, [S], gradgrad=True),
+    Op("fn_erf", lambda x: torch.erf(x), _erf, [S]),
     Op("rsqrt", lambda x: torch.rsqrt(x), lambda a: 1 / np.sqrt(a), [S], [_pos], gradgrad=True),
     Op("tan", lambda x: x.tan(), np.tan, [S], [_small], gradgrad=True),
     Op("floor", lambda x: x.floor(), np.floor, [S], [_offgrid]),

@@ -24,8 +24,10 @@ struct LoopPlan {
 
 namespace detail {
 
+// flatten: the functor, and the fast_math bodies in it, must be inlined for the loops below to
+// vectorize, and in a large translation unit GCC's inlining budget would otherwise decline them.
 template <typename Out, typename... In, typename F, size_t... I>
-inline void run_inner(char** p, const int64_t* st, int64_t n, const F& f_ref, std::index_sequence<I...>) {
+__attribute__((flatten)) inline void run_inner(char** p, const int64_t* st, int64_t n, const F& f_ref, std::index_sequence<I...>) {
   // A local copy: the functor's parameters (a slope, a scalar operand) then live in registers.
   // Read through the reference they could alias the output, so each iteration would reload
   // them, and a select such as `c ? a : s` would become a branch instead of a vector blend.
