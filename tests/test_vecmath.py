@@ -186,4 +186,6 @@ def test_sign_and_saturation_match_torch(name):
     got = getattr(gg, name)(gg.from_numpy(x.copy())).numpy()
     want = getattr(torch, name)(torch.from_numpy(x.copy())).numpy()
     assert np.array_equal(got, want, equal_nan=True), (x, got, want)
-    assert np.array_equal(np.signbit(got), np.signbit(want))
+    # A NaN's sign bit is no part of either library's contract (it varies with the vector ISA).
+    real = ~np.isnan(want)
+    assert np.array_equal(np.signbit(got[real]), np.signbit(want[real]))

@@ -34,6 +34,11 @@ GG_FLOAT_FAST(erfc)
 #undef GG_FLOAT_FAST
 }  // namespace math
 
+// Functors whose body is transcendental math (compute-bound, not memory-bound) say so with
+// GG_COMPUTE_BOUND: the CPU loops also build their contiguous float32 path for AVX-512
+// (cpu::detail::run_inner).
+#define GG_COMPUTE_BOUND static constexpr bool kComputeBound = true;
+
 // ---- binary ----
 struct Add { template <class T> GG_HOST_DEVICE T operator()(T a, T b) const { return a + b; } };
 struct Sub { template <class T> GG_HOST_DEVICE T operator()(T a, T b) const { return a - b; } };
@@ -168,14 +173,14 @@ struct AdagradUpdate {
 // ---- unary ----
 struct Neg { template <class T> GG_HOST_DEVICE T operator()(T x) const { return -x; } };
 struct Abs { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x < 0 ? -x : x; } };
-struct Exp { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::exp(x); } };
-struct Log { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::log(x); } };
+struct Exp { GG_COMPUTE_BOUND template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::exp(x); } };
+struct Log { GG_COMPUTE_BOUND template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::log(x); } };
 struct Reciprocal { template <class T> GG_HOST_DEVICE T operator()(T x) const { return T(1) / x; } };
 struct Sqrt { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::sqrt(x); } };
 struct Sin { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::sin(x); } };
 struct Cos { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::cos(x); } };
-struct Tanh { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::tanh(x); } };
-struct Sigmoid {
+struct Tanh { GG_COMPUTE_BOUND template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::tanh(x); } };
+struct Sigmoid { GG_COMPUTE_BOUND
   template <class T> GG_HOST_DEVICE T operator()(T x) const { return T(1) / (T(1) + math::exp(-x)); }
 };
 struct Relu { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : T(0); } };
@@ -201,7 +206,7 @@ struct Cast {
 
 namespace gg::fn {
 // log(1 + exp(-x)) without overflow: the softplus of -x.
-struct SoftplusNeg {
+struct SoftplusNeg { GG_COMPUTE_BOUND
   template <class T> GG_HOST_DEVICE T operator()(T x) const {
     return math::log1p(math::exp(-(x < 0 ? -x : x))) + (x < 0 ? -x : T(0));
   }
@@ -316,10 +321,10 @@ struct SortBefore {
 namespace gg::fn {
 
 // ---- unary math (float unless noted) ----
-struct Expm1 { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::expm1(x); } };
-struct Log1p { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::log1p(x); } };
-struct Log2 { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::log2(x); } };
-struct Erf { template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::erf(x); } };
+struct Expm1 { GG_COMPUTE_BOUND template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::expm1(x); } };
+struct Log1p { GG_COMPUTE_BOUND template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::log1p(x); } };
+struct Log2 { GG_COMPUTE_BOUND template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::log2(x); } };
+struct Erf { GG_COMPUTE_BOUND template <class T> GG_HOST_DEVICE T operator()(T x) const { return math::erf(x); } };
 struct Rsqrt { template <class T> GG_HOST_DEVICE T operator()(T x) const { return T(1) / std::sqrt(x); } };
 struct Tan { template <class T> GG_HOST_DEVICE T operator()(T x) const { return std::tan(x); } };
 // Rounding: integers pass through unchanged (as in PyTorch); round is half-to-even.
@@ -364,37 +369,37 @@ struct LeakyRelu {
 };
 // scale * (x > 0 ? x : alpha * (exp(input_scale * x) - 1))
 template <class T>
-struct Elu {
+struct Elu { GG_COMPUTE_BOUND
   T alpha, scale, input_scale;
   GG_HOST_DEVICE T operator()(T x) const {
     return x > T(0) ? x * scale : alpha * scale * math::expm1(x * input_scale);
   }
 };
-struct Silu { template <class T> GG_HOST_DEVICE T operator()(T x) const { return x / (T(1) + math::exp(-x)); } };
+struct Silu { GG_COMPUTE_BOUND template <class T> GG_HOST_DEVICE T operator()(T x) const { return x / (T(1) + math::exp(-x)); } };
 // x * Phi(x), Phi the standard normal CDF = erfc(-x / sqrt(2)) / 2: erfc keeps the left tail's
 // relative accuracy, which 1 + erf(x / sqrt(2)) cancels away.
-struct GeluErf {
+struct GeluErf { GG_COMPUTE_BOUND
   template <class T> GG_HOST_DEVICE T operator()(T x) const {
     return x * T(0.5) * math::erfc(x * T(-0.70710678118654752440));
   }
 };
 // 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), computed as x sigmoid(2u): the
 // same function with one exp instead of tanh (cheaper, and no cancellation in 1 + tanh).
-struct GeluTanh {
+struct GeluTanh { GG_COMPUTE_BOUND
   template <class T> GG_HOST_DEVICE T operator()(T x) const {
     const T u = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x);
     return x / (T(1) + math::exp(T(-2) * u));
   }
 };
 // d/dx gelu(x), times the incoming gradient g.
-struct GeluErfGrad {
+struct GeluErfGrad { GG_COMPUTE_BOUND
   template <class T> GG_HOST_DEVICE T operator()(T g, T x) const {
     const T cdf = T(0.5) * math::erfc(x * T(-0.70710678118654752440));
     const T pdf = T(0.39894228040143267794) * math::exp(T(-0.5) * x * x);
     return g * (cdf + x * pdf);
   }
 };
-struct GeluTanhGrad {
+struct GeluTanhGrad { GG_COMPUTE_BOUND
   template <class T> GG_HOST_DEVICE T operator()(T g, T x) const {
     const T k0 = T(0.79788456080286535588), k1 = T(0.044715);
     const T t = math::tanh(k0 * (x + k1 * x * x * x));
@@ -403,7 +408,7 @@ struct GeluTanhGrad {
 };
 // log(1 + exp(beta x)) / beta, linear above the threshold.
 template <class T>
-struct Softplus {
+struct Softplus { GG_COMPUTE_BOUND
   T beta, threshold;
   GG_HOST_DEVICE T operator()(T x) const {
     return x * beta > threshold ? x : math::log1p(math::exp(x * beta)) / beta;
