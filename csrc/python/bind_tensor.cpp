@@ -177,7 +177,8 @@ void bind_tensor(py::module_& m) {
 
   // ---- elementwise methods ----
 #define GG_UNARY(name, F, node, saves, to_float) \
-  add_raw_method(cls, #name, (PyCFunction)&raw_unary<name>, METH_NOARGS);
+  add_raw_method(cls, #name, (PyCFunction)&raw_unary<name>, METH_NOARGS); \
+  add_raw_method(cls, #name "_", (PyCFunction)&raw_unary<name##_>, METH_NOARGS);
 #include "api/unary_ops.def"
 #undef GG_UNARY
   cls.def("add", [](const Tensor& a, py::handle b, double alpha) { return add(a, operand_or_throw(b, "add", "other"), alpha); },
