@@ -32,6 +32,9 @@ try:
 except ImportError:
     torch = None
 
+import _models
+
+
 def median_time(fn, repeats, warmup=2):
     for _ in range(warmup):
         fn()
@@ -127,9 +130,7 @@ def bench_convnet(repeats):
     for name, lib in libs():
         nn = lib.nn
         lib.manual_seed(0)
-        model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
-                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84),
-                              nn.ReLU(), nn.Linear(84, 10))
+        model = _models.lenet(nn)
         opt = lib.optim.Adam(model.parameters(), lr=1e-3)
         tx, ty = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
 

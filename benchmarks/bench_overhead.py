@@ -35,6 +35,8 @@ try:
 except ImportError:
     torch = None
 
+import _models
+
 CHAIN_LEN = 200
 THREADS = 2
 
@@ -112,21 +114,8 @@ def chain_workloads(lib, x_np, w_np, b_np):
 # workload 2: a tiny MLP training step
 
 def make_mlp(lib, params_np, X_np, Y_np):
-    nn, F = lib.nn, lib.nn.functional
-
-    class MLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc1 = nn.Linear(2, 16)
-            self.fc2 = nn.Linear(16, 16)
-            self.fc3 = nn.Linear(16, 1)
-
-        def forward(self, x):
-            x = self.fc1(x).tanh()
-            x = F.relu(self.fc2(x))
-            return self.fc3(x)
-
-    model = MLP()
+    F = lib.nn.functional
+    model = _models.tiny_mlp(lib.nn)
     with lib.no_grad():
         for (name, p) in model.named_parameters():
             p.copy_(lib.from_numpy(params_np[name].copy()))

@@ -22,7 +22,7 @@ needs_torch = pytest.mark.skipif(pt is None, reason="PyTorch is not installed")
 def _graph(fn, depth=0):
     if fn is None:
         return None
-    name = fn.name()
+    name = fn.name().replace("torch::autograd::", "")  # PyTorch's C++ nodes (CopySlices) carry it
     if name.endswith("AccumulateGrad"):
         return "AccumulateGrad"
     if depth > 30:
@@ -384,6 +384,84 @@ def test_inplace_through_views_and_names_match_torch():
             names.append(type(t.grad_fn).__name__)
         got.append((type(y.grad_fn).__name__, x.grad.tolist(), names))
     assert got[0] == got[1]
+
+
+UNARY_INPLACE = ["neg", "abs", "sign", "exp", "log", "reciprocal", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu",
+                 "expm1", "log1p", "log2", "rsqrt", "tan", "floor", "ceil", "round", "trunc"]
+
+
+@needs_torch
+def test_relu_inplace_is_in_place_like_torch():
+    """F.relu(inplace=True), nn.ReLU(inplace=True), Tensor.relu_ and torch.relu_ write into their
+    argument: same object back, version bumped, ReluBackward0 on it, same gradients."""
+    a = np.array([[-2.0, 0.3, 1.5], [0.5, -0.1, 3.0]], dtype=np.float32)
+    got = []
+    for L, FF in ((gg, F), (pt, ptF)):
+        x = L.tensor(a, requires_grad=True)
+        row = []
+        for f in (lambda t: FF.relu(t, inplace=True), lambda t: L.nn.ReLU(inplace=True)(t), lambda t: t.relu_(),
+                  lambda t: L.relu_(t), lambda t: FF.relu_(t)):
+            h = x * 1
+            out = f(h)
+            assert out is h
+            row.append((h._version, _graph(h.grad_fn), h.tolist()))
+        h = x * 2
+        h.relu_()
+        (h * L.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+        row.append(x.grad.tolist())
+        h = x * 1
+        h.relu_().mul_(2)  # overwrites the result ReluBackward0 saved
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            h.sum().backward()
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            x.relu_()
+        with L.no_grad():
+            plain = L.tensor(a)
+            assert plain.relu_() is plain and plain._version == 1 and plain.min().item() == 0.0
+        got.append(row)
+    assert got[0] == got[1]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", UNARY_INPLACE)
+def test_unary_inplace_forms_match_torch(name):
+    a = np.array([0.2, 0.45, 0.7, 1.3], dtype=np.float32)  # in every op's domain
+    got = []
+    for L in (gg, pt):
+        x = L.tensor(a, requires_grad=True)
+        h = x * 1
+        assert getattr(h, name + "_")() is h
+        (h * L.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        y = x * 1  # in place on a view: the base's history is rewritten
+        getattr(y[1:3], name + "_")()
+        views = (_graph(y.grad_fn), y.tolist())
+        i = L.tensor([-3, 2, 7])
+        int_ok = True
+        try:
+            getattr(i, name + "_")()
+        except RuntimeError:
+            int_ok = False
+        got.append((_graph(h.grad_fn), h._version, np.round(h.tolist(), 5).tolist(),
+                    np.round(x.grad.tolist(), 4).tolist(), views[0], np.round(views[1], 5).tolist(), int_ok,
+                    i.tolist()))
+    assert got[0] == got[1]
+    if hasattr(pt, name + "_"):
+        np.testing.assert_allclose(getattr(gg, name + "_")(gg.tensor(a)).numpy(),
+                                   getattr(pt, name + "_")(pt.tensor(a)).numpy(), rtol=1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["sin", "tanh", "log"])  # saves the input / the result / the input
+def test_unary_inplace_double_backward_matches_torch(name):
+    got = []
+    for L in (gg, pt):
+        x = L.tensor([0.3, 0.8, 1.7], dtype=L.float64, requires_grad=True)
+        h = x * 2
+        getattr(h, name + "_")()
+        (g,) = L.autograd.grad(h.sum(), x, create_graph=True)
+        g.sum().backward()
+        got.append((g.tolist(), x.grad.tolist()))
+    np.testing.assert_allclose(np.array(got[0]), np.array(got[1]), rtol=1e-12)
 
 
 def test_masked_fill_inplace_tensor_value_gets_grad():

@@ -320,3 +320,23 @@ def test_bilinear_functional_vs_torch():
     check(gg.bilinear, torch.bilinear, [(3, 4), (3, 5), (2, 4, 5), (2,)])
     with pytest.raises(RuntimeError, match=r"bilinear"):
         F.bilinear(gg.zeros(3, 4), gg.zeros(2, 5), gg.zeros(2, 4, 5))
+
+
+@pytest.mark.parametrize("op", ["linear", "mm_t", "addmm_t", "mm_t_first"])
+def test_transposed_operand_gradients_keep_their_layout(op):
+    """Gradients for a transposed (column-major) operand are computed in its layout, so nn.Linear's
+    weight gradient arrives contiguous (Note [Gradient layout of a transposed operand]); values and
+    double backward as PyTorch."""
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((5, 3)), rng.standard_normal((4, 3)), rng.standard_normal(4)
+    got = []
+    for L in (gg, torch):
+        X, W, B = (L.tensor(v, requires_grad=True) for v in (x, w, b))
+        y = {"linear": lambda: L.nn.functional.linear(X, W, B), "mm_t": lambda: X.mm(W.t()),
+             "addmm_t": lambda: L.addmm(B, X, W.t()), "mm_t_first": lambda: W.t().t().mm(X.t())}[op]()
+        gx, gw = L.autograd.grad((y * y).sum(), (X, W), create_graph=True)
+        (gx.pow(2).sum() + gw.sum()).backward()
+        assert W.grad.is_contiguous() and gw.is_contiguous()
+        got.append([t.detach().numpy() for t in (gx, gw, X.grad, W.grad)])
+    for u, v in zip(*got):
+        np.testing.assert_allclose(u, v, rtol=1e-10)

@@ -23,7 +23,7 @@ struct Scalar {
 Tensor scalar_tensor(Scalar s, std::optional<DType> dtype = std::nullopt, bool wrapped = false);
 
 // ---- elementwise ----
-#define GG_UNARY(name, F, node, saves, to_float) Tensor name(const Tensor& x);
+#define GG_UNARY(name, F, node, saves, to_float) Tensor name(const Tensor& x); Tensor name##_(const Tensor& x);
 #include "api/unary_ops.def"
 #undef GG_UNARY
 Tensor add(const Tensor& a, const Tensor& b, double alpha = 1.0);

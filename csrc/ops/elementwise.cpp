@@ -233,22 +233,68 @@ Tensor relu_grad(const Tensor& g, const Tensor& y) {
 
 enum class Saves { NOTHING, SELF, RESULT };
 
+// Note [In-place unary ops]
+// x.relu_() (and every row's `name_`) runs the kernel once, straight into x, and records the
+// out-of-place op's own node (ReluBackward0, ...), as PyTorch does. Where the VJP needs the result,
+// the node saves x itself after the write, so a later in-place write to x is caught by the version
+// check; where it needs the input, a snapshot of x taken before the write (standing at x's place
+// in the graph, for double backward). On a view, CopySlices wraps the node (Note [In-place on views]).
+template <class MakeNode, class Kernel>
+static Tensor unary_inplace(const char* name, const Tensor& x, Saves saves, bool to_float, MakeNode make,
+                            Kernel kernel) {
+  GG_CHECK(!to_float || is_floating(x->dtype), "result type ", short_name(default_float()),
+           " can't be cast to the desired output type ", short_name(x->dtype));
+  check_device(x, name);
+  autograd::check_inplace(x, name);
+  auto node = grad_enabled() && x->requires_grad() ? make(x) : nullptr;  // edges to x's history before the write
+  if (node && saves == Saves::SELF) {
+    Tensor old = empty(x->sizes, x->dtype, x->device());
+    copy_into(old, x);
+    autograd::Edge e = autograd::gradient_edge(x);
+    autograd::set_history(old, e.fn, e.input_nr);
+    node->save("self", old);
+  }
+  cpu::LoopPlan plan(x, {&x});
+  kernel(plan);
+  x->bump_version();
+  if (node) {
+    if (saves == Saves::RESULT) node->save("result", x, true);
+    if (x->is_view && x->view_base) autograd::rebase_history_wrapping(x, node);
+    else autograd::set_history(x, node, 0);
+  }
+  return x;
+}
+
 #define GG_UNARY(name, F, node_name, saves, to_float)                                             \
+  static std::shared_ptr<autograd::OpNode> name##_node(const Tensor& x) {                         \
+    return make_node(node_name, [](OpNode& n, TensorList& g) -> TensorList {                      \
+          Tensor x_ = Saves::saves == Saves::SELF ? n.get(0) : Tensor();                          \
+          Tensor y_ = Saves::saves == Saves::RESULT ? n.get(0) : Tensor();                        \
+          return {vjp::name(g[0], x_, y_)};                                                       \
+        }, {&x});                                                                                 \
+  }                                                                                               \
   Tensor name(const Tensor& x) {                                                                  \
     GG_CHECK(x->dtype != DType::Bool || !to_float, #name ": not implemented for 'Bool'");         \
     DType dt = (to_float && !is_floating(x->dtype)) ? default_float() : x->dtype;                \
     Tensor out = is_floating(dt) ? unary_kernel<kFloats>(#name, x, dt, fn::F{})                   \
                                  : unary_kernel<kNumbers>(#name, x, dt, fn::F{});                 \
-    if (auto node = make_node(node_name, [](OpNode& n, TensorList& g) -> TensorList {             \
-          Tensor x_ = Saves::saves == Saves::SELF ? n.get(0) : Tensor();                          \
-          Tensor y_ = Saves::saves == Saves::RESULT ? n.get(0) : Tensor();                        \
-          return {vjp::name(g[0], x_, y_)};                                                       \
-        }, {&x})) {                                                                               \
+    if (auto node = name##_node(x)) {                                                             \
       if (Saves::saves == Saves::SELF) node->save("self", x);                                     \
       if (Saves::saves == Saves::RESULT) node->save("result", out, true);                        \
       attach(node, out);                                                                          \
     }                                                                                             \
     return out;                                                                                   \
+  }                                                                                               \
+  Tensor name##_(const Tensor& x) {                                                               \
+    auto kernel = [&](const cpu::LoopPlan& plan) {                                                \
+      auto body = [&](auto tag) {                                                                 \
+        using T = typename decltype(tag)::type;                                                   \
+        cpu::elementwise<T, T>(plan, fn::F{});                                                    \
+      };                                                                                          \
+      if (is_floating(x->dtype)) dispatch<kFloats>(x->dtype, #name "_", body);                    \
+      else dispatch<kNumbers>(x->dtype, #name "_", body);                                         \
+    };                                                                                            \
+    return unary_inplace(#name "_", x, Saves::saves, to_float, &name##_node, kernel);            \
   }
 #include "api/unary_ops.def"
 #undef GG_UNARY

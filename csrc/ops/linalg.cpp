@@ -69,6 +69,23 @@ Tensor as3d(const Tensor& t) { return make_view(t, DimVec{1, t->sizes[0], t->siz
 
 }  // namespace
 
+// Note [Gradient layout of a transposed operand]
+// A matrix product's gradient for an operand that is a transposed (column-major) view is computed
+// in that layout, as PyTorch's mm_mat1_backward / mm_mat2_backward do: for nn.Linear's w.t(),
+// TBackward0 then hands AccumulateGrad a contiguous (out, in) gradient it keeps as is, instead of
+// a transposing copy of the whole weight gradient on every step.
+static bool column_major(const Tensor& t) {
+  return t->sizes[0] > 1 && t->sizes[1] > 1 && t->strides[0] == 1 && t->strides[1] == t->sizes[0];
+}
+// d(a @ b)/da for the incoming g: g @ b^T, or (b @ g^T)^T when a is column-major.
+static Tensor mm_mat1_grad(const Tensor& g, const Tensor& b, bool col_major) {
+  return col_major ? t_(mm(b, t_(g))) : mm(g, t_(b));
+}
+// d(a @ b)/db: a^T @ g, or (g^T @ a)^T when b is column-major.
+static Tensor mm_mat2_grad(const Tensor& g, const Tensor& a, bool col_major) {
+  return col_major ? t_(mm(t_(g), a)) : mm(t_(a), g);
+}
+
 Tensor mm(const Tensor& a, const Tensor& b) {
   GG_CHECK(a->dim() == 2, "self must be a matrix [mm: got ", a->dim(), "-D tensor of shape ", shape_str(a->sizes), "]");
   GG_CHECK(b->dim() == 2, "mat2 must be a matrix [mm: got ", b->dim(), "-D tensor of shape ", shape_str(b->sizes), "]");
@@ -80,10 +97,12 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   if (auto node = make_node("MmBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         size_t k = 0;
         Tensor ga, gb;
-        if (n.needs_input_grad(0)) ga = mm(g[0], t_(n.get(k++)));
-        if (n.needs_input_grad(1)) gb = mm(t_(n.get(k)), g[0]);
+        if (n.needs_input_grad(0)) ga = mm_mat1_grad(g[0], n.get(k++), n.ints[0]);
+        if (n.needs_input_grad(1)) gb = mm_mat2_grad(g[0], n.get(k), n.ints[1]);
         return {ga, gb};
       }, {&a, &b})) {
+    node->ints[0] = column_major(a);
+    node->ints[1] = column_major(b);
     if (node->needs_input_grad(0)) node->save("mat2", b);
     if (node->needs_input_grad(1)) node->save("self", a);
     attach(node, out);
@@ -129,11 +148,13 @@ Tensor addmm(const Tensor& self, const Tensor& a, const Tensor& b, double beta, 
         const double beta = n.scalar, alpha = n.scalar2;
         if (n.needs_input_grad(0)) gs = sum_to(beta == 1.0 ? g[0] : mul(g[0], wrapped(beta)), n.shape);
         Tensor ga_base = alpha == 1.0 ? g[0] : mul(g[0], wrapped(alpha));
-        if (n.needs_input_grad(1)) ga = mm(ga_base, t_(n.get(1)));
-        if (n.needs_input_grad(2)) gb = mm(t_(n.get(0)), ga_base);
+        if (n.needs_input_grad(1)) ga = mm_mat1_grad(ga_base, n.get(1), n.ints[0]);
+        if (n.needs_input_grad(2)) gb = mm_mat2_grad(ga_base, n.get(0), n.ints[1]);
         return {gs, ga, gb};
       }, {&self, &a, &b})) {
     node->shape = self->sizes;
+    node->ints[0] = column_major(a);
+    node->ints[1] = column_major(b);
     node->scalar = beta;
     node->scalar2 = alpha;
     node->save("mat1", node->needs_input_grad(2) ? a : Tensor());

@@ -160,6 +160,11 @@ void bind_tensor(py::module_& m) {
   add_raw_method(cls, "__rmatmul__", (PyCFunction)&raw_binary<matmul, true>, METH_O);
   add_raw_method(cls, "__neg__", (PyCFunction)&raw_unary<neg>, METH_NOARGS);
   add_raw_method(cls, "__abs__", (PyCFunction)&raw_unary<abs>, METH_NOARGS);
+  // Identity hash (defining __eq__ removed the default): raw, since optimizers and modules key
+  // dicts by tensor on every step and pybind11's dispatch costs several times the lookup.
+  add_raw_method(cls, "__hash__", (PyCFunction)+[](PyObject* self, PyObject*) noexcept -> PyObject* {
+    return PyLong_FromSsize_t((Py_ssize_t)(uintptr_t)self);
+  }, METH_NOARGS);
   cls.def("__pow__", &binary_op<pow>, py::is_operator())
       .def("__rpow__", &reflected_op<pow>, py::is_operator())
       .def("__eq__", &binary_op<cmp<Compare::Eq>>, py::is_operator())
@@ -168,7 +173,6 @@ void bind_tensor(py::module_& m) {
       .def("__le__", &binary_op<cmp<Compare::Le>>, py::is_operator())
       .def("__gt__", &binary_op<cmp<Compare::Gt>>, py::is_operator())
       .def("__ge__", &binary_op<cmp<Compare::Ge>>, py::is_operator())
-      .def("__hash__", [](py::handle self) { return (Py_ssize_t)(uintptr_t)self.ptr(); })
       .def("__iadd__", &inplace_op<Inplace::Add>, py::is_operator())
       .def("__isub__", &inplace_op<Inplace::Sub>, py::is_operator())
       .def("__imul__", &inplace_op<Inplace::Mul>, py::is_operator())
@@ -177,7 +181,8 @@ void bind_tensor(py::module_& m) {
 
   // ---- elementwise methods ----
 #define GG_UNARY(name, F, node, saves, to_float) \
-  add_raw_method(cls, #name, (PyCFunction)&raw_unary<name>, METH_NOARGS);
+  add_raw_method(cls, #name, (PyCFunction)&raw_unary<name>, METH_NOARGS); \
+  add_raw_method(cls, #name "_", (PyCFunction)&raw_unary<name##_>, METH_NOARGS);
 #include "api/unary_ops.def"
 #undef GG_UNARY
   cls.def("add", [](const Tensor& a, py::handle b, double alpha) { return add(a, operand_or_throw(b, "add", "other"), alpha); },

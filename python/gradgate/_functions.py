@@ -29,6 +29,10 @@ for _name in ["neg", "abs", "sign", "exp", "log", "sqrt", "reciprocal", "sin", "
               "numel", "softmax", "log_softmax",
               "outer", "ger", "baddbmm"]:  # linalg extras
     globals()[_name] = _method(_name)
+# The in-place rows of csrc/api/unary_ops.def that PyTorch also exposes as functions (torch.relu_, ...).
+for _name in ["neg", "abs", "exp", "log", "reciprocal", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "expm1",
+              "log1p", "log2", "rsqrt", "tan", "floor", "ceil", "round", "trunc"]:
+    globals()[_name + "_"] = _method(_name + "_")
 
 negative = neg
 absolute = abs

@@ -71,6 +71,9 @@ def _to(self, *args, **kwargs):
 
 
 def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    if inputs is None and (gradient is None or isinstance(gradient, Tensor)):  # the training-loop case
+        _C._run_backward([self], [gradient], create_graph if retain_graph is None else retain_graph, create_graph)
+        return
     from .autograd import backward
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

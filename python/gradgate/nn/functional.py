@@ -15,7 +15,11 @@ linear = _C._linear  # linear(input, weight, bias=None): input @ weight.T + bias
 
 
 def relu(input, inplace=False):
-    return input.relu()
+    return input.relu_() if inplace else input.relu()
+
+
+def relu_(input):
+    return input.relu_()
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):

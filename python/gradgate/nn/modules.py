@@ -25,6 +25,8 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks):  # no hooks: straight to forward
+            return self.forward(*args, **kwargs)
         for hook in self._forward_pre_hooks.values():
             r = hook(self, args)
             if r is not None:
@@ -382,7 +384,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""

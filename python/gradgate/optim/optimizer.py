@@ -1,6 +1,8 @@
 """Optimizer base: parameter groups, per-parameter state, zero_grad."""
 from collections import defaultdict
 
+from .. import _C
+
 
 class Optimizer:
     def __init__(self, params, defaults):
@@ -67,7 +69,6 @@ class Optimizer:
             return closure()
 
     def zero_grad(self, set_to_none=True):
-        from .. import _C
         for group in self.param_groups:
             _C._zero_grad(group["params"], set_to_none)
 
