@@ -13,6 +13,7 @@
 #include "kernels/cpu/blas.h"
 #include "kernels/fast_math.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/reduce.h"
 #include "ops/internal.h"
 
 namespace gg {
@@ -303,16 +304,17 @@ void add_bias_raw(const Tensor& y, const Tensor& bias) {
 Tensor bias_grad_raw(const Tensor& gy) {
   const int64_t N = gy->sizes[0], Ch = gy->sizes[1], S = N * Ch == 0 ? 0 : gy->numel() / (N * Ch);
   Tensor gb = zeros_raw(DimVec{Ch}, gy->dtype, gy->device());
+  if (S == 0) return gb;
   dispatch<kFloats>(gy->dtype, "convolution_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for_each_index(Ch, N * S, [&](int64_t c) {
-      T s = T(0);
-      for (int64_t n = 0; n < N; ++n) {
-        const T* r = gy->data<T>() + (n * Ch + c) * S;
-        for (int64_t k = 0; k < S; ++k) s += r[k];
-      }
-      gb->data<T>()[c] = s;
-    });
+    // Each (sample, channel) plane summed in vector lanes, then the samples in order.
+    const std::vector<double> planes = cpu::row_reduce(gy->data<T>(), N * Ch, S, 0.0, [](int64_t, T v) { return v; },
+                                                       [](double a, double b) { return a + b; });
+    for (int64_t c = 0; c < Ch; ++c) {
+      double s = 0;
+      for (int64_t n = 0; n < N; ++n) s += planes[n * Ch + c];
+      gb->data<T>()[c] = T(s);
+    }
   });
   return gb;
 }
@@ -554,37 +556,43 @@ DimVec with_hw(const DimVec& lead, int64_t h, int64_t w) {
 
 struct PoolWindow {
   int64_t H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw;
-  const int64_t* cols;  // per tap column j: the valid output columns [cols[2j], cols[2j+1]) (valid_cols)
+  const int64_t* cols;     // per tap column j: the valid output columns [cols[2j], cols[2j+1]) (valid_cols)
+  const int64_t* tap_off;  // per tap (i, j): i*dh*W + j*dw - pw, its input index less (oh*sh - ph)*W + ow*sw
 };
 
 // One plane of max_pool2d, row by row and one tap at a time across the row, so the select vectorizes (as a
-// scalar branch on random data it mispredicts about half the time). The valid column range of each tap is
-// found once per call (its divisions cost more than a 2x2 window's compares). The window is copied into locals:
-// read through a reference it could alias the int64 index stores, which keeps the loop scalar.
+// scalar branch on random data it mispredicts about half the time). Across the row it keeps only the winning
+// tap's number (int32, as wide as the float lanes) and turns it into the input index once the row is done.
+// The window is copied into locals: read through a reference it could alias the stores, keeping the loop scalar.
 // NaN wins, as in PyTorch; an empty window gives index 0.
 template <typename T>
 void max_pool_plane(const T* xs, T* o, int64_t* ip, const PoolWindow& win) {
   const int64_t H = win.H, W = win.W, Ho = win.Ho, Wo = win.Wo, kh = win.kh, kw = win.kw, sh = win.sh, sw = win.sw;
   const int64_t ph = win.ph, pw = win.pw, dh = win.dh, dw = win.dw;
+  std::vector<int32_t> tap(Wo);
+  int32_t* tp = tap.data();
   for (int64_t oh = 0; oh < Ho; ++oh) {
     T* orow = o + oh * Wo;
-    int64_t* irow = ip + oh * Wo;
     fill_span(orow, Wo, -std::numeric_limits<T>::infinity());
-    fill_span(irow, Wo, int64_t(-1));
+    fill_span(tp, Wo, int32_t(-1));
     for (int64_t i = 0; i < kh; ++i) {
       const int64_t ih = oh * sh - ph + i * dh;
       if (ih < 0 || ih >= H) continue;
       for (int64_t j = 0; j < kw; ++j) {
-        const int64_t base = ih * W + j * dw - pw, lo = win.cols[2 * j], hi = win.cols[2 * j + 1];
+        const int64_t lo = win.cols[2 * j], hi = win.cols[2 * j + 1];
+        const T* xr = xs + ih * W + j * dw - pw;
+        const int32_t t = int32_t(i * kw + j);
         for (int64_t ow = lo; ow < hi; ++ow) {
-          const T v = xs[base + ow * sw];
-          const bool take = (irow[ow] < 0) | (v > orow[ow]) | (v != v);
+          const T v = xr[ow * sw];
+          const bool take = (tp[ow] < 0) | (v > orow[ow]) | (v != v);
           orow[ow] = take ? v : orow[ow];
-          irow[ow] = take ? base + ow * sw : irow[ow];
+          tp[ow] = take ? t : tp[ow];
         }
       }
     }
-    for (int64_t ow = 0; ow < Wo; ++ow) irow[ow] = irow[ow] < 0 ? 0 : irow[ow];
+    int64_t* irow = ip + oh * Wo;
+    const int64_t row0 = (oh * sh - ph) * W;
+    for (int64_t ow = 0; ow < Wo; ++ow) irow[ow] = tp[ow] < 0 ? 0 : row0 + win.tap_off[tp[ow]] + ow * sw;
   }
 }
 
@@ -623,9 +631,11 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dim
     const T* xp = x->data<T>();
     T* o = out->data<T>();
     int64_t* ip = idx->data<int64_t>();
-    std::vector<int64_t> cols(2 * kw);
+    std::vector<int64_t> cols(2 * kw), tap_off(kh * kw);
     for (int64_t j = 0; j < kw; ++j) valid_cols(Wo, W, sw, j * dw - pw, cols[2 * j], cols[2 * j + 1]);
-    const PoolWindow win{H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, cols.data()};
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) tap_off[i * kw + j] = i * dh * W + j * dw - pw;
+    const PoolWindow win{H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, cols.data(), tap_off.data()};
     for_each_index(pl.P, Ho * Wo * kh * kw, [&](int64_t p) {
       max_pool_plane(xp + p * H * W, o + p * Ho * Wo, ip + p * Ho * Wo, win);
     });
