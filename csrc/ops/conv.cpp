@@ -563,11 +563,15 @@ struct PoolWindow {
 // One plane of max_pool2d, row by row and one tap at a time across the row, so the select vectorizes (as a
 // scalar branch on random data it mispredicts about half the time). Across the row it keeps only the winning
 // tap's number (int32, as wide as the float lanes) and turns it into the input index once the row is done.
-// The window is copied into locals: read through a reference it could alias the stores, keeping the loop scalar.
-// NaN wins, as in PyTorch; an empty window gives index 0.
-template <typename T>
+// The window is copied into locals: read through a reference it could alias the stores, keeping the loop scalar;
+// GG_SIMD spares the short rows (LeNet's are 14 wide) the compiler's runtime overlap check of input and output.
+// kStride > 0 fixes the column stride at compile time: stride 2 (the usual pooling) then loads with shuffles
+// instead of gathers, which are slow on this CPU (tens of cycles each). NaN wins, as in PyTorch; an empty
+// window gives index 0.
+template <typename T, int kStride>
 void max_pool_plane(const T* xs, T* o, int64_t* ip, const PoolWindow& win) {
-  const int64_t H = win.H, W = win.W, Ho = win.Ho, Wo = win.Wo, kh = win.kh, kw = win.kw, sh = win.sh, sw = win.sw;
+  const int64_t H = win.H, W = win.W, Ho = win.Ho, Wo = win.Wo, kh = win.kh, kw = win.kw, sh = win.sh;
+  const int64_t sw = kStride > 0 ? kStride : win.sw;
   const int64_t ph = win.ph, pw = win.pw, dh = win.dh, dw = win.dw;
   std::vector<int32_t> tap(Wo);
   int32_t* tp = tap.data();
@@ -582,7 +586,7 @@ void max_pool_plane(const T* xs, T* o, int64_t* ip, const PoolWindow& win) {
         const int64_t lo = win.cols[2 * j], hi = win.cols[2 * j + 1];
         const T* xr = xs + ih * W + j * dw - pw;
         const int32_t t = int32_t(i * kw + j);
-        for (int64_t ow = lo; ow < hi; ++ow) {
+        GG_SIMD for (int64_t ow = lo; ow < hi; ++ow) {
           const T v = xr[ow * sw];
           const bool take = (tp[ow] < 0) | (v > orow[ow]) | (v != v);
           orow[ow] = take ? v : orow[ow];
@@ -637,7 +641,8 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dim
       for (int64_t j = 0; j < kw; ++j) tap_off[i * kw + j] = i * dh * W + j * dw - pw;
     const PoolWindow win{H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, cols.data(), tap_off.data()};
     for_each_index(pl.P, Ho * Wo * kh * kw, [&](int64_t p) {
-      max_pool_plane(xp + p * H * W, o + p * Ho * Wo, ip + p * Ho * Wo, win);
+      if (sw == 2) max_pool_plane<T, 2>(xp + p * H * W, o + p * Ho * Wo, ip + p * Ho * Wo, win);
+      else max_pool_plane<T, 0>(xp + p * H * W, o + p * Ho * Wo, ip + p * Ho * Wo, win);
     });
   });
   if (auto node = make_node("MaxPool2DWithIndicesBackward0", [](OpNode& n, TensorList& g) -> TensorList {
