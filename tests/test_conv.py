@@ -531,3 +531,67 @@ def test_pooling_threaded_over_planes_matches_torch():
             np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-5)
     finally:
         gg.set_num_threads(threads)
+
+
+# LeNet's convs, a grouped strided one over an odd batch (uneven chunks) and a transposed one: with 2 threads the
+# samples run in chunks and the weight gradient is a sum of per-chunk partials (Note [conv threading]).
+CHUNKED_CONV_CASES = [
+    ((64, 1, 28, 28), (6, 1, 5, 5), False, dict(padding=2)),
+    ((64, 6, 14, 14), (16, 6, 5, 5), False, {}),
+    ((9, 4, 17, 15), (6, 2, 3, 3), False, dict(stride=2, padding=1, dilation=(2, 1), groups=2)),
+    ((7, 4, 12, 12), (4, 3, 3, 3), True, dict(stride=2, output_padding=1)),
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("xs,ws,transposed,kw", CHUNKED_CONV_CASES)
+def test_conv_chunked_over_samples_matches_torch_and_repeats(xs, ws, transposed, kw, threads):
+    arrs = [rng.standard_normal(xs), rng.standard_normal(ws) * 0.2, rng.standard_normal(ws[1] if transposed else ws[0])]
+    gfn, tfn = (GF.conv_transpose2d, TF.conv_transpose2d) if transposed else (GF.conv2d, TF.conv2d)
+    t = [torch.tensor(a.astype("float32"), requires_grad=True) for a in arrs]
+    tout = tfn(*t, **kw)
+    go = rng.standard_normal(tuple(tout.shape)).astype("float32")
+    tout.backward(torch.tensor(go))
+    saved = gg.get_num_threads()
+    try:
+        gg.set_num_threads(threads)
+        runs = []
+        for _ in range(2):
+            g = [gg.tensor(a.astype("float32"), requires_grad=True) for a in arrs]
+            gout = gfn(*g, **kw)
+            gout.backward(gg.tensor(go))
+            runs.append([gout.detach().numpy()] + [a.grad.numpy() for a in g])
+    finally:
+        gg.set_num_threads(saved)
+    for a, b in zip(runs[0], [tout.detach().numpy()] + [a.grad.numpy() for a in t]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)
+    for a, b in zip(*runs):  # the same thread count gives the same bits
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kw", [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=1, padding=1),  # overlapping windows: an input gets several gradients
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1), dilation=(2, 1)),
+])
+def test_max_pool2d_backward_over_planes_matches_torch(kw, threads):
+    x = rng.standard_normal((16, 12, 21, 19)).astype("float32")
+    x[0, 0, :4, :4] = 1.0  # ties: the first in the window wins in both
+    tx = torch.tensor(x, requires_grad=True)
+    tout = TF.max_pool2d(tx, **kw)
+    go = rng.standard_normal(tuple(tout.shape)).astype("float32")
+    tout.backward(torch.tensor(go))
+    saved = gg.get_num_threads()
+    try:
+        gg.set_num_threads(threads)
+        grads = []
+        for _ in range(2):
+            gx = gg.tensor(x, requires_grad=True)
+            GF.max_pool2d(gx, **kw).backward(gg.tensor(go))
+            grads.append(gx.grad.numpy())
+    finally:
+        gg.set_num_threads(saved)
+    np.testing.assert_allclose(grads[0], tx.grad.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -13,6 +13,7 @@
 #include "kernels/cpu/blas.h"
 #include "kernels/fast_math.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/reduce.h"
 #include "ops/internal.h"
 
 namespace gg {
@@ -63,53 +64,61 @@ inline void valid_cols(int64_t Wo, int64_t W, int64_t s, int64_t off, int64_t& l
 }
 
 // col[(c*kh + i)*kw + j, oh*Wo + ow] = x[c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] (0 outside); rows ld apart.
+// Rows are short (LeNet's second conv: 1500 copies of 10 values per sample), so the valid output rows and
+// columns of each tap are found once and the loop over output rows does nothing else.
 template <typename T>
 void im2col(const T* x, const ConvGeom& g, T* col, int64_t ld) {
+  const int64_t Ho = g.Ho, Wo = g.Wo, W = g.W, sh = g.sh, sw = g.sw;
   for (int64_t c = 0; c < g.Cg(); ++c)
-    for (int64_t i = 0; i < g.kh; ++i)
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t offh = i * g.dh - g.ph;
+      int64_t rlo, rhi;
+      valid_cols(Ho, g.H, sh, offh, rlo, rhi);
       for (int64_t j = 0; j < g.kw; ++j) {
         T* row = col + ((c * g.kh + i) * g.kw + j) * ld;
         const int64_t off = j * g.dw - g.pw;
         int64_t lo, hi;
-        valid_cols(g.Wo, g.W, g.sw, off, lo, hi);
-        for (int64_t oh = 0; oh < g.Ho; ++oh) {
-          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
-          T* r = row + oh * g.Wo;
-          if (ih < 0 || ih >= g.H) {
-            fill_span(r, g.Wo, T(0));
-            continue;
-          }
-          const T* xr = x + (c * g.H + ih) * g.W + off;
+        valid_cols(Wo, W, sw, off, lo, hi);
+        fill_span(row, rlo * Wo, T(0));
+        fill_span(row + rhi * Wo, (Ho - rhi) * Wo, T(0));
+        for (int64_t oh = rlo; oh < rhi; ++oh) {
+          T* r = row + oh * Wo;
+          const T* xr = x + (c * g.H + oh * sh + offh) * W + off;
           fill_span(r, lo, T(0));
-          if (g.sw == 1) copy_span(xr + lo, r + lo, hi - lo);
+          if (sw == 1) copy_span(xr + lo, r + lo, hi - lo);
           else
-            for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * g.sw];
-          fill_span(r + hi, g.Wo - hi, T(0));
+            for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * sw];
+          fill_span(r + hi, Wo - hi, T(0));
         }
       }
+    }
 }
 
 // The adjoint of im2col: accumulates col (rows ld apart) into x.
 template <typename T>
 void col2im(const T* col, const ConvGeom& g, T* x, int64_t ld) {
+  const int64_t Wo = g.Wo, W = g.W, sh = g.sh, sw = g.sw;
   for (int64_t c = 0; c < g.Cg(); ++c)
-    for (int64_t i = 0; i < g.kh; ++i)
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t offh = i * g.dh - g.ph;
+      int64_t rlo, rhi;
+      valid_cols(g.Ho, g.H, sh, offh, rlo, rhi);
       for (int64_t j = 0; j < g.kw; ++j) {
         const T* row = col + ((c * g.kh + i) * g.kw + j) * ld;
         const int64_t off = j * g.dw - g.pw;
         int64_t lo, hi;
-        valid_cols(g.Wo, g.W, g.sw, off, lo, hi);
-        for (int64_t oh = 0; oh < g.Ho; ++oh) {
-          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
-          if (ih < 0 || ih >= g.H) continue;
-          const T* r = row + oh * g.Wo;
-          T* xr = x + (c * g.H + ih) * g.W + off;
-          if (g.sw == 1)
-            for (int64_t ow = lo; ow < hi; ++ow) xr[ow] += r[ow];
-          else
-            for (int64_t ow = lo; ow < hi; ++ow) xr[ow * g.sw] += r[ow];
+        valid_cols(Wo, W, sw, off, lo, hi);
+        for (int64_t oh = rlo; oh < rhi; ++oh) {
+          const T* r = row + oh * Wo;
+          T* xr = x + (c * g.H + oh * sh + offh) * W + off;
+          if (sw == 1) {
+            GG_SIMD for (int64_t ow = lo; ow < hi; ++ow) xr[ow] += r[ow];
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) xr[ow * sw] += r[ow];
+          }
         }
       }
+    }
 }
 
 Tensor zeros_raw(const DimVec& sizes, DType dt, Device dev) {
@@ -150,20 +159,46 @@ ConvGeom conv_geom(const DimVec& xs, const DimVec& ws, const DimVec& p) {
 
 // Raw (unrecorded) kernels on contiguous tensors, named for the conv x (N, C, H, W) -> y (N, O, Ho, Wo) of
 // geometry g: y = conv(x, w) is im2col + GEMM, gx = conv^T(gy, w) GEMM + col2im, gw = gy . im2col(x)^T.
-// One GEMM covers a batch of nb samples (their columns side by side, K x nb*HW, at most kColBudget
-// elements), so BLAS sees wide matrices and threads them; the per-sample copies run threaded over samples.
-constexpr int64_t kColBudget = int64_t(1) << 21;
+//
+// Note [conv threading]
+// Samples are independent, so the samples are split in chunks, one per thread, each with its own scratch;
+// a chunk runs its im2col, GEMMs and col2im on its thread, and its col scratch stays in cache between them
+// (a whole-batch col matrix would not: LeNet's first conv makes 5 MB of it). Within a chunk one GEMM covers
+// nb samples, their columns side by side (K x nb*HW), nb just large enough for kMinGemmCols columns and within
+// kColBudget elements. The weight gradient sums over samples: each chunk sums its samples into its own
+// partial and the partials are added in chunk order, so for a given thread count the bits never change.
+// Work too small to split, or too few samples, runs as one chunk whose GEMMs thread themselves (blas.cpp).
+constexpr int64_t kColBudget = int64_t(1) << 17;
+constexpr int64_t kMinGemmCols = 256;
+constexpr double kParallelConvMacs = double(1 << 20);
 
-// Runs f(col, blk, n0, nb, group) per batch and group; blk holds the group's (Og, nb*HW) y block when nb > 1.
-// The buffers come from the caching allocator, uninitialized (every use writes them first).
+struct ConvBatching {
+  int64_t nb, batches, chunks;  // samples per GEMM, GEMM batches, parallel chunks of batches
+};
+
+ConvBatching conv_batching(const ConvGeom& g) {
+  const int64_t HW = std::max<int64_t>(1, g.HW()), per_sample = std::max<int64_t>(1, g.K() * HW);
+  const int64_t nb = std::max<int64_t>(1, std::min({g.N, (kMinGemmCols + HW - 1) / HW, kColBudget / per_sample}));
+  const int64_t batches = (g.N + nb - 1) / nb;
+  const bool split = double(g.N) * double(g.O) * double(per_sample) >= kParallelConvMacs && !cpu::in_parallel_region();
+  return {nb, batches, split ? std::min<int64_t>(cpu::get_num_threads(), batches) : 1};
+}
+
+// Runs f(col, blk, n0, nb, group, chunk) per batch of samples and group, the chunks in parallel; blk holds the
+// group's (Og, nb*HW) y block when nb > 1. The buffers come from the caching allocator, uninitialized (every
+// use writes them first).
 template <typename T, typename F>
-void each_conv_batch(const ConvGeom& g, DType dt, F f) {
-  const int64_t per_sample = std::max<int64_t>(1, g.K() * g.HW());
-  const int64_t B = std::max<int64_t>(1, std::min(g.N, kColBudget / per_sample));
-  Tensor col = empty(DimVec{g.K() * B * g.HW()}, dt, Device{});
-  Tensor blk = empty(DimVec{B > 1 ? g.Og() * B * g.HW() : 0}, dt, Device{});
-  for (int64_t n0 = 0; n0 < g.N; n0 += B)
-    for (int64_t gr = 0; gr < g.G; ++gr) f(col->data<T>(), blk->data<T>(), n0, std::min(B, g.N - n0), gr);
+void each_conv_batch(const ConvGeom& g, DType dt, const ConvBatching& b, F f) {
+  const int64_t col_size = g.K() * b.nb * g.HW(), blk_size = b.nb > 1 ? g.Og() * b.nb * g.HW() : 0;
+  Tensor col = empty(DimVec{b.chunks * col_size}, dt, Device{});
+  Tensor blk = empty(DimVec{b.chunks * blk_size}, dt, Device{});
+  cpu::parallel_for_small(0, b.chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t i = c * b.batches / b.chunks; i < (c + 1) * b.batches / b.chunks; ++i)
+        for (int64_t gr = 0; gr < g.G; ++gr)
+          f(col->data<T>() + c * col_size, blk->data<T>() + c * blk_size, i * b.nb, std::min(b.nb, g.N - i * b.nb),
+            gr, c);
+  });
 }
 
 // Copies the group's channels of samples [n0, n0 + nb) between y's (N, O, HW) layout and the (Og, nb*HW) block.
@@ -200,7 +235,7 @@ Tensor conv_forward_raw(const Tensor& x, const Tensor& w, const ConvGeom& g, con
   dispatch<kFloats>(x->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* yp = y->data<T>();
-    each_conv_batch<T>(g, x->dtype, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
+    each_conv_batch<T>(g, x->dtype, conv_batching(g), [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr, int64_t) {
       im2col_batch(x->data<T>(), col, g, n0, nb, gr);
       T* dst = nb == 1 ? yp + (n0 * g.O + gr * Og) * HW : blk;
       cpu::gemm<T>(false, false, Og, nb * HW, K, T(1), w->data<T>() + gr * Og * K, K, col, nb * HW, T(0), dst, nb * HW);
@@ -216,7 +251,7 @@ Tensor conv_input_grad_raw(const Tensor& gy, const Tensor& w, const ConvGeom& g,
   if (K == 0 || Og == 0 || HW == 0) return gx;
   dispatch<kFloats>(gy->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    each_conv_batch<T>(g, gy->dtype, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
+    each_conv_batch<T>(g, gy->dtype, conv_batching(g), [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr, int64_t) {
       const T* gyb = y_block(gy->data<T>(), blk, g, n0, nb, gr);
       cpu::gemm<T>(true, false, K, nb * HW, Og, T(1), w->data<T>() + gr * Og * K, K, gyb, nb * HW, T(0), col, nb * HW);
       for_each_index(nb, K * HW, [&](int64_t n) {
@@ -231,13 +266,23 @@ Tensor conv_weight_grad_raw(const Tensor& gy, const Tensor& x, const ConvGeom& g
   Tensor gw = zeros_raw(wsizes, x->dtype, x->device());
   const int64_t K = g.K(), HW = g.HW(), Og = g.Og();
   if (K == 0 || Og == 0 || HW == 0) return gw;
+  const ConvBatching b = conv_batching(g);
+  const int64_t OK = g.O * K;
+  // Chunk 0 sums into gw, chunk c > 0 into partial c - 1 (Note [conv threading]).
+  Tensor partial = zeros_raw(DimVec{(b.chunks - 1) * OK}, x->dtype, x->device());
   dispatch<kFloats>(x->dtype, "convolution", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    each_conv_batch<T>(g, x->dtype, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr) {
+    T* gwp = gw->data<T>();
+    each_conv_batch<T>(g, x->dtype, b, [&](T* col, T* blk, int64_t n0, int64_t nb, int64_t gr, int64_t c) {
       const T* gyb = y_block(gy->data<T>(), blk, g, n0, nb, gr);
       im2col_batch(x->data<T>(), col, g, n0, nb, gr);
-      cpu::gemm<T>(false, true, Og, K, nb * HW, T(1), gyb, nb * HW, col, nb * HW, T(1), gw->data<T>() + gr * Og * K, K);
+      T* dst = (c == 0 ? gwp : partial->data<T>() + (c - 1) * OK) + gr * Og * K;
+      cpu::gemm<T>(false, true, Og, K, nb * HW, T(1), gyb, nb * HW, col, nb * HW, T(1), dst, K);
     });
+    for (int64_t c = 1; c < b.chunks; ++c) {
+      const T* p = partial->data<T>() + (c - 1) * OK;
+      GG_SIMD for (int64_t k = 0; k < OK; ++k) gwp[k] += p[k];
+    }
   });
   return gw;
 }
@@ -259,16 +304,17 @@ void add_bias_raw(const Tensor& y, const Tensor& bias) {
 Tensor bias_grad_raw(const Tensor& gy) {
   const int64_t N = gy->sizes[0], Ch = gy->sizes[1], S = N * Ch == 0 ? 0 : gy->numel() / (N * Ch);
   Tensor gb = zeros_raw(DimVec{Ch}, gy->dtype, gy->device());
+  if (S == 0) return gb;
   dispatch<kFloats>(gy->dtype, "convolution_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for_each_index(Ch, N * S, [&](int64_t c) {
-      T s = T(0);
-      for (int64_t n = 0; n < N; ++n) {
-        const T* r = gy->data<T>() + (n * Ch + c) * S;
-        for (int64_t k = 0; k < S; ++k) s += r[k];
-      }
-      gb->data<T>()[c] = s;
-    });
+    // Each (sample, channel) plane summed in vector lanes, then the samples in order.
+    const std::vector<double> planes = cpu::row_reduce(gy->data<T>(), N * Ch, S, 0.0, [](int64_t, T v) { return v; },
+                                                       [](double a, double b) { return a + b; });
+    for (int64_t c = 0; c < Ch; ++c) {
+      double s = 0;
+      for (int64_t n = 0; n < N; ++n) s += planes[n * Ch + c];
+      gb->data<T>()[c] = T(s);
+    }
   });
   return gb;
 }
@@ -510,37 +556,47 @@ DimVec with_hw(const DimVec& lead, int64_t h, int64_t w) {
 
 struct PoolWindow {
   int64_t H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw;
+  const int64_t* cols;     // per tap column j: the valid output columns [cols[2j], cols[2j+1]) (valid_cols)
+  const int64_t* tap_off;  // per tap (i, j): i*dh*W + j*dw - pw, its input index less (oh*sh - ph)*W + ow*sw
 };
 
 // One plane of max_pool2d, row by row and one tap at a time across the row, so the select vectorizes (as a
-// scalar branch on random data it mispredicts about half the time). The window is copied into locals:
-// read through a reference it could alias the int64 index stores, which keeps the loop scalar.
-// NaN wins, as in PyTorch; an empty window gives index 0.
-template <typename T>
+// scalar branch on random data it mispredicts about half the time). Across the row it keeps only the winning
+// tap's number (int32, as wide as the float lanes) and turns it into the input index once the row is done.
+// The window is copied into locals: read through a reference it could alias the stores, keeping the loop scalar;
+// GG_SIMD spares the short rows (LeNet's are 14 wide) the compiler's runtime overlap check of input and output.
+// kStride > 0 fixes the column stride at compile time: stride 2 (the usual pooling) then loads with shuffles
+// instead of gathers, which are slow on this CPU (tens of cycles each). NaN wins, as in PyTorch; an empty
+// window gives index 0.
+template <typename T, int kStride>
 void max_pool_plane(const T* xs, T* o, int64_t* ip, const PoolWindow& win) {
-  const int64_t H = win.H, W = win.W, Ho = win.Ho, Wo = win.Wo, kh = win.kh, kw = win.kw, sh = win.sh, sw = win.sw;
+  const int64_t H = win.H, W = win.W, Ho = win.Ho, Wo = win.Wo, kh = win.kh, kw = win.kw, sh = win.sh;
+  const int64_t sw = kStride > 0 ? kStride : win.sw;
   const int64_t ph = win.ph, pw = win.pw, dh = win.dh, dw = win.dw;
+  std::vector<int32_t> tap(Wo);
+  int32_t* tp = tap.data();
   for (int64_t oh = 0; oh < Ho; ++oh) {
     T* orow = o + oh * Wo;
-    int64_t* irow = ip + oh * Wo;
     fill_span(orow, Wo, -std::numeric_limits<T>::infinity());
-    fill_span(irow, Wo, int64_t(-1));
+    fill_span(tp, Wo, int32_t(-1));
     for (int64_t i = 0; i < kh; ++i) {
       const int64_t ih = oh * sh - ph + i * dh;
       if (ih < 0 || ih >= H) continue;
       for (int64_t j = 0; j < kw; ++j) {
-        const int64_t off = j * dw - pw, base = ih * W + off;
-        int64_t lo, hi;
-        valid_cols(Wo, W, sw, off, lo, hi);
-        for (int64_t ow = lo; ow < hi; ++ow) {
-          const T v = xs[base + ow * sw];
-          const bool take = (irow[ow] < 0) | (v > orow[ow]) | (v != v);
+        const int64_t lo = win.cols[2 * j], hi = win.cols[2 * j + 1];
+        const T* xr = xs + ih * W + j * dw - pw;
+        const int32_t t = int32_t(i * kw + j);
+        GG_SIMD for (int64_t ow = lo; ow < hi; ++ow) {
+          const T v = xr[ow * sw];
+          const bool take = (tp[ow] < 0) | (v > orow[ow]) | (v != v);
           orow[ow] = take ? v : orow[ow];
-          irow[ow] = take ? base + ow * sw : irow[ow];
+          tp[ow] = take ? t : tp[ow];
         }
       }
     }
-    for (int64_t ow = 0; ow < Wo; ++ow) irow[ow] = irow[ow] < 0 ? 0 : irow[ow];
+    int64_t* irow = ip + oh * Wo;
+    const int64_t row0 = (oh * sh - ph) * W;
+    for (int64_t ow = 0; ow < Wo; ++ow) irow[ow] = tp[ow] < 0 ? 0 : row0 + win.tap_off[tp[ow]] + ow * sw;
   }
 }
 
@@ -579,13 +635,19 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dim
     const T* xp = x->data<T>();
     T* o = out->data<T>();
     int64_t* ip = idx->data<int64_t>();
-    const PoolWindow win{H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw};
+    std::vector<int64_t> cols(2 * kw), tap_off(kh * kw);
+    for (int64_t j = 0; j < kw; ++j) valid_cols(Wo, W, sw, j * dw - pw, cols[2 * j], cols[2 * j + 1]);
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) tap_off[i * kw + j] = i * dh * W + j * dw - pw;
+    const PoolWindow win{H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, cols.data(), tap_off.data()};
     for_each_index(pl.P, Ho * Wo * kh * kw, [&](int64_t p) {
-      max_pool_plane(xp + p * H * W, o + p * Ho * Wo, ip + p * Ho * Wo, win);
+      if (sw == 2) max_pool_plane<T, 2>(xp + p * H * W, o + p * Ho * Wo, ip + p * Ho * Wo, win);
+      else max_pool_plane<T, 0>(xp + p * H * W, o + p * Ho * Wo, ip + p * Ho * Wo, win);
     });
   });
   if (auto node = make_node("MaxPool2DWithIndicesBackward0", [](OpNode& n, TensorList& g) -> TensorList {
-        // Scatter-add the gradient into the argmax positions (recorded, so double backward works).
+        // Add the gradient into the argmax positions: a raw loop per plane, or under create_graph a recorded
+        // scatter_add, so double backward works.
         Tensor ind = n.get(1);
         const DimVec& xs = n.shape;
         const int64_t HW = xs[xs.size() - 2] * xs[xs.size() - 1];
@@ -593,7 +655,19 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Dim
         const int64_t P = HoWo == 0 ? 0 : ind->numel() / HoWo;
         Tensor base = zeros_raw(DimVec{P, HW}, n.dtype, g[0]->device());
         if (base->numel() == 0 || HoWo == 0) return {reshape(base, xs)};
-        return {reshape(scatter_add(base, 1, reshape(ind, DimVec{P, HoWo}), reshape(g[0], DimVec{P, HoWo})), xs)};
+        if (grad_enabled())
+          return {reshape(scatter_add(base, 1, reshape(ind, DimVec{P, HoWo}), reshape(g[0], DimVec{P, HoWo})), xs)};
+        Tensor go = contiguous(detach(g[0]));
+        dispatch<kFloats>(n.dtype, "max_pool2d_backward", [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          const T* gp = go->data<T>();
+          const int64_t* ip = ind->data<int64_t>();
+          T* xg = base->data<T>();
+          for_each_index(P, HoWo, [&](int64_t p) {
+            for (int64_t o = p * HoWo; o < (p + 1) * HoWo; ++o) xg[p * HW + ip[o]] += gp[o];
+          });
+        });
+        return {reshape(base, xs)};
       }, {&input})) {
     node->shape = input->sizes;
     node->dtype = input->dtype;

@@ -228,6 +228,9 @@ Tensor relu(const Tensor& g, const Tensor&, const Tensor& y) { return relu_grad(
 }  // namespace vjp
 
 Tensor relu_grad(const Tensor& g, const Tensor& y) {
+  // One fused pass unless it must be recorded (create_graph): then mul by the mask, differentiable in g.
+  if (!grad_enabled() || !(g->requires_grad() || y->requires_grad()))
+    return binary_kernel<kFloats>("relu_backward", g, y, g->dtype, g->dtype, fn::PositiveMask{});
   return mul(g, to_dtype(compare(y, wrapped(0.0), Compare::Gt), g->dtype));
 }
 
