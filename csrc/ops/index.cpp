@@ -255,7 +255,9 @@ std::vector<Tensor> chunk(const Tensor& t, int64_t chunks, int64_t dim) {
   GG_CHECK(t->dim() > 0, "chunk expects at least a 1-dimensional tensor");
   GG_CHECK(chunks > 0, "chunk expects `chunks` to be greater than 0, got: ", chunks);
   const int64_t size = t->sizes[wrap_dim(dim, t->dim(), "chunk")];
-  return split(t, std::max<int64_t>((size + chunks - 1) / chunks, size == 0 ? 0 : 1), dim);
+  // An empty dim still gives `chunks` (empty) pieces, through split_with_sizes as in PyTorch.
+  if (size == 0) return split_with_sizes(t, DimVec(chunks, 0), dim);
+  return split(t, (size + chunks - 1) / chunks, dim);
 }
 
 std::vector<Tensor> unbind(const Tensor& t, int64_t dim) {
