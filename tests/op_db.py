@@ -38,6 +38,19 @@ def _prob(rng, shape):
 
 
 @dataclass
+class Err:
+    """A bad input for an op: `fn` (default: the row's fn) called on `inputs` (sample shapes, drawn as
+    floats in the row's dtype, or NumPy arrays used as they are) must raise `exc`, PyTorch's type,
+    with a message that names `op` and every shape in `shapes`. `why` names the case (its test id)."""
+    why: str
+    inputs: Sequence
+    exc: type
+    op: str
+    shapes: Sequence = ()
+    fn: Optional[Callable] = None
+
+
+@dataclass
 class Op:
     name: str
     fn: Callable            # gradgate: fn(*tensors) -> tensor
@@ -51,12 +64,40 @@ class Op:
     out_dtype: Optional[str] = None  # "bool", "int64" when not the input dtype
     tol32: float = 1e-5
     tags: Sequence[str] = field(default_factory=tuple)
+    errors: Sequence[Err] = ()  # bad inputs (tests: test_error_inputs, and against PyTorch)
+    # Zero-size inputs (test_op_table_vs_torch): by default the first dim of every sample shape with
+    # one becomes 0; zero_shapes replaces those shapes, a zero_skip reason skips the row.
+    zero_shapes: Optional[Sequence] = None
+    zero_skip: str = ""
 
     def __str__(self):
         return self.name
 
     def domain(self, i):
         return self.domains[i] if i < len(self.domains) else _real
+
+
+def attach_errors(rows, errors):
+    """Sets each named row's `errors` (a family module's ERRORS table: {row name: [Err, ...]}, one
+    row per distinct op, next to the rows)."""
+    by_name = {op.name: op for op in rows}
+    for name, errs in errors.items():
+        by_name[name].errors = list(errs)
+    return rows
+
+
+B = np.array([True, False, True])   # bool input (refused by arithmetic / activations)
+I64 = np.array([1, 2, 3])           # integer input (refused by floating-point-only ops)
+
+
+def _dim_err(op, call, shape=(3, 2)):
+    """An out-of-range dim: `call(x)` on a tensor of `shape` raises IndexError naming `op`."""
+    return Err("dim", [shape], IndexError, op, fn=call)
+
+
+def _shape_err(op, a, b, exc=RuntimeError):
+    """Mismatched shapes a, b (the row's own fn): the message names the op and both shapes."""
+    return Err("shapes", [a, b], exc, op, shapes=[a, b])
 
 
 def _sigmoid(x):
@@ -338,10 +379,59 @@ NN = [
     Op("bce_with_logits_pos_weight", lambda x, y, pw: F.binary_cross_entropy_with_logits(x, y, pos_weight=pw),
        lambda a, b, pw: _bce_logits(a, b, pw=pw), [S, S, (4,)], [_real, _prob, _pos], grad_inputs=[0]),
     Op("linear", lambda x, w, b: F.linear(x, w, b), lambda x, w, b: x @ w.T + b, [(2, 4), (3, 4), (3,)],
-       gradgrad=True),
+       gradgrad=True, zero_shapes=[(0, 4), (3, 4), (3,)]),
     Op("mse_loss", lambda x, y: F.mse_loss(x, y), lambda a, b: np.mean((a - b) ** 2), [S, S]),
 ]
 
+
+
+ERRORS = {
+    "neg": [Err("bool", [B], RuntimeError, "neg")],
+    "relu": [Err("bool", [B], RuntimeError, "relu")],
+    "abs": [Err("bool", [B], NotImplementedError, "abs")],
+    "add": [_shape_err("add", (2, 3), (4,))],
+    "sub": [_shape_err("sub", (2, 3), (4,)), Err("bool", [B, B], RuntimeError, "sub")],
+    "mul": [_shape_err("mul", (2, 3), (3, 2))],
+    "div": [_shape_err("div", (5, 1, 3), (4, 2))],
+    "pow_tensor": [_shape_err("pow", (2, 3), (4,))],
+    "maximum": [_shape_err("maximum", (2, 3), (4,))],
+    "minimum": [_shape_err("minimum", (2, 3), (4,))],
+    **{f"cmp_{n}": [_shape_err(n, (2, 3), (4,))] for n in ("eq", "ne", "lt", "le", "gt", "ge")},
+    "sum": [_dim_err("sum", lambda x: x.sum(2))],
+    "mean": [_dim_err("mean", lambda x: x.mean(-3)), Err("int", [I64], RuntimeError, "mean")],
+    "prod": [_dim_err("prod", lambda x: x.prod(2))],
+    "amax": [_dim_err("amax", lambda x: x.amax(2)), Err("empty", [(0, 3)], RuntimeError, "amax")],
+    "amin_dim_neg": [_dim_err("amin", lambda x: x.amin(-3))],
+    "max_all": [Err("empty", [(0, 3)], RuntimeError, "max")],
+    "max_dim_values": [_dim_err("max", lambda x: x.max(dim=2))],
+    "min_all": [Err("empty", [(0, 3)], RuntimeError, "min")],
+    "min_dim_values": [_dim_err("min", lambda x: x.min(dim=2))],
+    "argmax": [_dim_err("argmax", lambda x: x.argmax(2)), Err("empty", [(0, 3)], IndexError, "argmax")],
+    "argmin": [_dim_err("argmin", lambda x: x.argmin(-3))],
+    "matmul_2d_2d": [_shape_err("matmul", (2, 3), (4, 5))],
+    "matmul_3d_3d": [_shape_err("matmul", (2, 2, 3), (2, 4, 5))],
+    "mm": [_shape_err("mm", (2, 3), (4, 5)), Err("1d", [(2, 3), (3,)], RuntimeError, "mm")],
+    "bmm": [_shape_err("bmm", (2, 3, 4), (3, 4, 5))],
+    "mv": [_shape_err("mv", (2, 3), (2,))],
+    "dot": [_shape_err("dot", (3,), (4,)), Err("2d", [(3, 1), (3, 1)], RuntimeError, "dot")],
+    "view": [Err("size", [S], RuntimeError, "view", fn=lambda x: x.view(5)),
+             Err("noncontig", [S], RuntimeError, "view", fn=lambda x: x.t().view(12))],
+    "reshape": [Err("two_inferred", [S], RuntimeError, "reshape", fn=lambda x: x.reshape(-1, -1))],
+    "transpose": [_dim_err("transpose", lambda x: x.transpose(0, 2))],
+    "permute": [Err("repeated_dim", [S], RuntimeError, "permute", fn=lambda x: x.permute(0, 0))],
+    "expand": [Err("size", [(3, 1)], RuntimeError, "expand", [(3, 1)], fn=lambda x: x.expand(4, 3))],
+    "squeeze_dim": [_dim_err("squeeze", lambda x: x.squeeze(2))],
+    "unsqueeze": [_dim_err("unsqueeze", lambda x: x.unsqueeze(3))],
+    "flatten": [_dim_err("flatten", lambda x: x.flatten(0, 2))],
+    "narrow": [Err("length", [S], RuntimeError, "narrow", fn=lambda x: x.narrow(1, 1, 5))],
+    "select": [Err("index", [S], IndexError, "select", [S], fn=lambda x: x.select(0, 5))],
+    "index_int": [Err("index", [S], IndexError, "index", fn=lambda x: x[5])],
+    "add_": [Err("broadcast", [(3, 1), S], RuntimeError, "add_", [(3, 1), S])],
+    "bce_with_logits_mean": [_shape_err("binary_cross_entropy_with_logits", S, (2, 4), ValueError)],
+    "linear": [Err("shapes", [(2, 4), (3, 5), (3,)], RuntimeError, "linear", [(2, 4), (3, 5)])],
+    "mse_loss": [_shape_err("mse_loss", S, (2, 4))],
+}
+attach_errors(UNARY + BINARY + COMPARE + REDUCE + LINALG + VIEWS + INPLACE + NN, ERRORS)
 
 
 def _collect_rows():

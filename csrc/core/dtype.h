@@ -99,7 +99,7 @@ decltype(auto) dispatch(DType t, const char* op, F&& fn) {
     case DType::Int32: if constexpr (bool(Set & kInt32)) return fn(type_tag<int32_t>{}); break;
     case DType::Bool: if constexpr (bool(Set & kBool)) return fn(type_tag<bool>{}); break;
   }
-  fail(ErrorKind::Runtime, "\"", op, "\" not implemented for '", short_name(t), "'");
+  fail(ErrorKind::NotImplemented, "\"", op, "\" not implemented for '", short_name(t), "'");
 }
 
 }  // namespace gg

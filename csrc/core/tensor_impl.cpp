@@ -67,13 +67,14 @@ std::string tensor_type_str(const Tensor& t) {
   return os.str();
 }
 
-int64_t wrap_dim(int64_t dim, int64_t ndim, bool scalar_ok) {
+int64_t wrap_dim(int64_t dim, int64_t ndim, bool scalar_ok, const char* op) {
   int64_t n = ndim;
   if (n == 0 && scalar_ok) n = 1;
-  if (n == 0) fail(ErrorKind::Index, "dimension specified as ", dim, " but tensor has no dimensions");
+  const std::string where = op ? str_cat(" [", op, "]") : std::string();
+  if (n == 0) fail(ErrorKind::Index, "dimension specified as ", dim, " but tensor has no dimensions", where);
   if (dim < -n || dim >= n)
     fail(ErrorKind::Index, "Dimension out of range (expected to be in range of [", -n, ", ", n - 1,
-         "], but got ", dim, ")");
+         "], but got ", dim, ")", where);
   return dim < 0 ? dim + n : dim;
 }
 

@@ -65,7 +65,9 @@ DimVec contiguous_strides(const DimVec& sizes);
 int64_t shape_numel(const DimVec& sizes);
 std::string shape_str(const DimVec& sizes);            // (2, 3)
 std::string tensor_type_str(const Tensor& t);          // torch.FloatTensor [2, 3]
-int64_t wrap_dim(int64_t dim, int64_t ndim, bool scalar_ok = true);
+int64_t wrap_dim(int64_t dim, int64_t ndim, bool scalar_ok = true, const char* op = nullptr);
+// The same, with the op named at the end of the message ("... but got 2) [sum]").
+inline int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) { return wrap_dim(dim, ndim, true, op); }
 
 Tensor empty(const DimVec& sizes, DType dtype, Device device = Device{});
 // A view of `base` (marked is_view).

@@ -64,6 +64,13 @@ Tensor scalar_tensor(Scalar s, std::optional<DType> dtype, bool wrapped_number) 
   return t;
 }
 
+// A zero gradient with g's shape and dtype (a fresh tensor: never recorded).
+static Tensor zeros_shaped_like(const Tensor& g) {
+  Tensor z = empty(g->sizes, g->dtype, g->device());
+  zero_(z);
+  return z;
+}
+
 Tensor copy_(const Tensor& dst, const Tensor& src) {
   autograd::check_inplace(dst, "copy_");
   const bool record = grad_enabled() && (dst->requires_grad() || src->requires_grad());
@@ -75,9 +82,10 @@ Tensor copy_(const Tensor& dst, const Tensor& src) {
   if (!dst->is_view) {
     // The old value of dst gets no gradient; src gets it, reduced to its shape and dtype.
     auto node = autograd::make_node("CopyBackwards", [](OpNode& n, TensorList& g) -> TensorList {
-      Tensor gs;
+      Tensor gd, gs;
+      if (n.needs_input_grad(0)) gd = zeros_shaped_like(g[0]);  // (zeros, not None: as PyTorch)
       if (n.needs_input_grad(1)) gs = grad_for_input(g[0], n.shape, n.dtype);
-      return {Tensor(), gs};
+      return {gd, gs};
     }, {&dst, &src});
     node->shape = src->sizes;
     node->dtype = src->dtype;
@@ -95,14 +103,16 @@ Tensor copy_(const Tensor& dst, const Tensor& src) {
   return dst;
 }
 
-// fill_ and zero_: the old value gets no gradient.
-static void record_constant_write(const Tensor& t) {
+// fill_ and zero_: the old value gets a zero gradient (zeros, not None, as PyTorch gives).
+static void record_constant_write(const Tensor& t, const char* node_name) {
   if (!grad_enabled() || !t->requires_grad()) return;
   if (t->is_view) {
     autograd::rebase_history(t, nullptr);
     return;
   }
-  auto node = autograd::make_node("FillBackward0", [](OpNode&, TensorList&) -> TensorList { return {Tensor()}; }, {&t});
+  auto node = autograd::make_node(node_name, [](OpNode&, TensorList& g) -> TensorList {
+    return {zeros_shaped_like(g[0])};
+  }, {&t});
   attach(node, t);
 }
 
@@ -111,7 +121,7 @@ Tensor fill_(const Tensor& t, Scalar value) {
   check_device(t, "fill_");
   copy_into(t, scalar_tensor(value, t->dtype));
   t->bump_version();
-  record_constant_write(t);
+  record_constant_write(t, "FillBackward2");  // (PyTorch's name for fill_.Scalar)
   return t;
 }
 
@@ -124,7 +134,7 @@ Tensor zero_(const Tensor& t) {
     copy_into(t, scalar_tensor(Scalar::from_int(0), t->dtype));
   }
   t->bump_version();
-  record_constant_write(t);
+  record_constant_write(t, "ZeroBackward0");
   return t;
 }
 

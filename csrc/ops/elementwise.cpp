@@ -1,4 +1,6 @@
 // Elementwise ops: forward (meta -> kernel) and VJP side by side.
+#include <cstring>
+
 #include "ops/elementwise_kernels.h"
 
 namespace gg {
@@ -268,6 +270,14 @@ static Tensor unary_inplace(const char* name, const Tensor& x, Saves saves, bool
   return x;
 }
 
+// The unary ops PyTorch refuses for bool inputs with an explicit message (others: the dispatch error).
+static void check_bool_unary(const char* name) {
+  if (std::strcmp(name, "neg") == 0)
+    fail(ErrorKind::Runtime, "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                             "invert a mask, use the `~` or `logical_not()` operator instead.");
+  if (std::strcmp(name, "relu") == 0) fail(ErrorKind::Runtime, "Boolean inputs not supported for relu");
+}
+
 #define GG_UNARY(name, F, node_name, saves, to_float)                                             \
   static std::shared_ptr<autograd::OpNode> name##_node(const Tensor& x) {                         \
     return make_node(node_name, [](OpNode& n, TensorList& g) -> TensorList {                      \
@@ -278,6 +288,7 @@ static Tensor unary_inplace(const char* name, const Tensor& x, Saves saves, bool
   }                                                                                               \
   Tensor name(const Tensor& x) {                                                                  \
     GG_CHECK(x->dtype != DType::Bool || !to_float, #name ": not implemented for 'Bool'");         \
+    if (x->dtype == DType::Bool) check_bool_unary(#name);                                         \
     DType dt = (to_float && !is_floating(x->dtype)) ? default_float() : x->dtype;                \
     Tensor out = is_floating(dt) ? unary_kernel<kFloats>(#name, x, dt, fn::F{})                   \
                                  : unary_kernel<kNumbers>(#name, x, dt, fn::F{});                 \
@@ -289,6 +300,7 @@ static Tensor unary_inplace(const char* name, const Tensor& x, Saves saves, bool
     return out;                                                                                   \
   }                                                                                               \
   Tensor name##_(const Tensor& x) {                                                               \
+    if (x->dtype == DType::Bool) check_bool_unary(#name);                                         \
     auto kernel = [&](const cpu::LoopPlan& plan) {                                                \
       auto body = [&](auto tag) {                                                                 \
         using T = typename decltype(tag)::type;                                                   \
@@ -315,7 +327,7 @@ Tensor inplace(const Tensor& self, const Tensor& other, Inplace op, double alpha
   if (other->sizes != self->sizes) {
     DimVec b = broadcast_shapes(self->sizes, other->sizes, name);
     GG_CHECK(b == self->sizes, "output with shape ", shape_str(self->sizes),
-             " doesn't match the broadcast shape ", shape_str(b));
+             " doesn't match the broadcast shape ", shape_str(b), " [", name, "]");
   }
   const bool record = grad_enabled() && (self->requires_grad() || other->requires_grad());
   if (record) {

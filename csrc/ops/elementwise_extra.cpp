@@ -302,6 +302,7 @@ Tensor clamp_min(const Tensor& x, const Tensor& min) { return clamp_one(x, min, 
 Tensor clamp_max(const Tensor& x, const Tensor& max) { return clamp_one(x, max, false); }
 
 Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
+  GG_CHECK(x->dtype != DType::Bool, "Bool inputs not supported for hardtanh");
   Tensor out = unary_param<kFloats, fn::ClampScalar>("hardtanh", x, x->dtype, min_val, max_val);
   if (auto node = make_node("HardtanhBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         Tensor x = n.get(0);

@@ -101,7 +101,7 @@ Tensor cat(const TensorList& ts, int64_t dim) {
   const DType dt = dtype_of_list(ts);
   if (!ref) ref = &ts[0];
   const int64_t nd = (*ref)->dim();
-  dim = wrap_dim(dim, nd);
+  dim = wrap_dim(dim, nd, "cat");
   DimVec out_sizes = (*ref)->sizes;
   int64_t total = 0;
   for (size_t i = 0; i < ts.size(); ++i) {
@@ -158,7 +158,7 @@ Tensor stack(const TensorList& ts, int64_t dim) {
     GG_CHECK(ts[i]->sizes == s0, "stack expects each tensor to be equal size, but got ", lst(s0), " at entry 0 and ",
              lst(ts[i]->sizes), " at entry ", i);
   for (auto& t : ts) check_device(t, "stack");
-  dim = wrap_dim(dim, (int64_t)s0.size() + 1);
+  dim = wrap_dim(dim, (int64_t)s0.size() + 1, "stack");
   DimVec out_sizes = s0;
   out_sizes.insert(dim, (int64_t)ts.size());
   Tensor out = empty(out_sizes, dtype_of_list(ts), ts[0]->device());
@@ -223,7 +223,7 @@ std::vector<Tensor> split_impl(const Tensor& t, const DimVec& sizes, int64_t dim
 
 std::vector<Tensor> split_with_sizes(const Tensor& t, const DimVec& sizes, int64_t dim) {
   GG_CHECK(t->dim() > 0, "split expects at least a 1-dimensional tensor");
-  dim = wrap_dim(dim, t->dim());
+  dim = wrap_dim(dim, t->dim(), "split_with_sizes");
   int64_t sum = 0;
   for (int64_t s : sizes) {
     GG_CHECK(s >= 0, "split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes=",
@@ -237,7 +237,7 @@ std::vector<Tensor> split_with_sizes(const Tensor& t, const DimVec& sizes, int64
 
 std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim) {
   GG_CHECK(t->dim() > 0, "split expects at least a 1-dimensional tensor");
-  dim = wrap_dim(dim, t->dim());
+  dim = wrap_dim(dim, t->dim(), "split");
   const int64_t size = t->sizes[dim];
   GG_CHECK(split_size >= 0, "split expects split_size be non-negative, but got split_size=", split_size);
   GG_CHECK(split_size > 0 || size == 0, "split_size can only be 0 if dimension size is 0, but got dimension size of ",
@@ -254,13 +254,15 @@ std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim) {
 std::vector<Tensor> chunk(const Tensor& t, int64_t chunks, int64_t dim) {
   GG_CHECK(t->dim() > 0, "chunk expects at least a 1-dimensional tensor");
   GG_CHECK(chunks > 0, "chunk expects `chunks` to be greater than 0, got: ", chunks);
-  const int64_t size = t->sizes[wrap_dim(dim, t->dim())];
-  return split(t, std::max<int64_t>((size + chunks - 1) / chunks, size == 0 ? 0 : 1), dim);
+  const int64_t size = t->sizes[wrap_dim(dim, t->dim(), "chunk")];
+  // An empty dim still gives `chunks` (empty) pieces, through split_with_sizes as in PyTorch.
+  if (size == 0) return split_with_sizes(t, DimVec(chunks, 0), dim);
+  return split(t, (size + chunks - 1) / chunks, dim);
 }
 
 std::vector<Tensor> unbind(const Tensor& t, int64_t dim) {
   GG_CHECK_KIND(t->dim() > 0, Index, "Dimension specified as 0 but tensor has no dimensions");
-  dim = wrap_dim(dim, t->dim());
+  dim = wrap_dim(dim, t->dim(), "unbind");
   std::vector<Tensor> outs;
   DimVec s = t->sizes, st = t->strides;
   s.erase(dim);
@@ -559,7 +561,7 @@ Tensor values_for(const Tensor& values, const DimVec& result_sizes, DType dtype)
     ok = v == r || v == 1;
   }
   GG_CHECK(ok, "shape mismatch: value tensor of shape ", lst(values->sizes),
-           " cannot be broadcast to indexing result of shape ", lst(result_sizes));
+           " cannot be broadcast to indexing result of shape ", lst(result_sizes), " [index_put]");
   Tensor v = raw(values);
   if (v->sizes != result_sizes || !v->is_contiguous() || v->dtype != dtype) {
     Tensor c = empty(result_sizes, dtype, v->device());
@@ -697,7 +699,8 @@ Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
   check_same_device(self, index, "index_select");
   if (self->dim() == 0) return reshape(index_select(reshape(self, DimVec{1}), dim, index), index->sizes);
   Tensor s = raw(self);
-  dim = wrap_dim(dim, s->dim());
+  dim = wrap_dim(dim, s->dim(), "index_select");
+  GG_CHECK(s->sizes[dim] > 0 || index->numel() == 0, "index_select(): self indexing axis dim should be positive");
   IndexPlan p = make_plan(s, at_dim(s->dim(), dim, index), ErrorKind::Index,
                           " (index_select(): index out of range in self)", false);
   Tensor out = empty(p.result_sizes, self->dtype, self->device());
@@ -721,13 +724,13 @@ Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Ten
            short_name(source->dtype), ") must have the same scalar type");
   check_same_device(self, source, "index_add");
   GG_CHECK(self->dim() > 0, "index_add(): 0-dim self is not supported yet");
-  dim = wrap_dim(dim, self->dim());
+  dim = wrap_dim(dim, self->dim(), "index_add");
   const int64_t n = index->numel();
   DimVec want = self->sizes;
   want[dim] = n;
   GG_CHECK(source->sizes == want || (source->dim() == 0 && n == 1 && self->dim() == 1),
            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = ",
-           lst(self->sizes), " source.shape = ", lst(source->sizes));
+           lst(self->sizes), " source.shape = ", lst(source->sizes), " [index_add]");
   Tensor out = clone(raw(self));
   IndexPlan p = make_plan(out, at_dim(self->dim(), dim, index), ErrorKind::Runtime, " (index_add)", false);
   Tensor v = raw(source);
@@ -891,7 +894,7 @@ Tensor pad_to(Tensor g, const DimVec& shape) {
 Tensor scatter_impl(const char* op, const char* node_name, const Tensor& self, int64_t dim, const Tensor& index,
                     const Tensor& src, bool src_is_value, ScatterMode mode) {
   check_same_device(self, index, op);
-  dim = wrap_dim(dim, self->dim());
+  dim = wrap_dim(dim, self->dim(), op);
   if (!src_is_value) {
     GG_CHECK(src->dtype == self->dtype, op, "(): Expected self.dtype to be equal to src.dtype");
     check_gather_shapes(op, self, dim, index, &src);
@@ -899,7 +902,13 @@ Tensor scatter_impl(const char* op, const char* node_name, const Tensor& self, i
     check_gather_shapes(op, self, dim, index, nullptr);
   }
   Tensor out = clone(raw(self));
-  if (index->numel()) scatter_raw(out, dim, index, src_is_value ? src : raw(src), mode);
+  if (index->numel()) {
+    try {
+      scatter_raw(out, dim, index, src_is_value ? src : raw(src), mode);
+    } catch (const Error& e) {
+      fail(e.kind, e.what(), " [", op, "]");
+    }
+  }
   std::shared_ptr<OpNode> node;
   if (src_is_value) {
     node = make_node(node_name, [](OpNode& n, TensorList& g) -> TensorList {
@@ -931,9 +940,14 @@ Tensor scatter_impl(const char* op, const char* node_name, const Tensor& self, i
 
 Tensor gather(const Tensor& self, int64_t dim, const Tensor& index) {
   check_same_device(self, index, "gather");
-  dim = wrap_dim(dim, self->dim());
+  dim = wrap_dim(dim, self->dim(), "gather");
   check_gather_shapes("gather", self, dim, index, nullptr);
-  Tensor out = gather_raw(raw(self), dim, index);
+  Tensor out;
+  try {
+    out = gather_raw(raw(self), dim, index);
+  } catch (const Error& e) {
+    fail(e.kind, e.what(), " [gather]");
+  }
   if (auto node = make_node("GatherBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         return {scatter_add(zeros_raw(n.shape, g[0]->dtype), n.ints[0], n.get(0), g[0])};
       }, {&self})) {
@@ -982,7 +996,7 @@ Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<i
            "torch.take_along_dim(): input and indices should have the same number of dimensions, but got ",
            self->dim(), " dimensions for input, and ", indices->dim(), " dimensions for indices");
   if (self->dim() == 0) return gather(self, 0, wrap_negative(indices, 1));
-  const int64_t dim = wrap_dim(*dim_opt, self->dim());
+  const int64_t dim = wrap_dim(*dim_opt, self->dim(), "take_along_dim");
   DimVec a = self->sizes, b = indices->sizes;
   a[dim] = 1;
   b[dim] = 1;
@@ -1041,6 +1055,8 @@ Tensor repeat(const Tensor& self, const DimVec& repeats) {
 Tensor tile(const Tensor& self, const DimVec& dims) {
   DimVec reps = dims;
   while ((int64_t)reps.size() < self->dim()) reps.insert(0, 1);
+  for (int64_t r : reps)
+    GG_CHECK(r >= 0, "Trying to create tensor with negative dimension ", r, ": ", lst(reps), " [tile]");
   return repeat(self, reps);
 }
 
@@ -1074,7 +1090,7 @@ Tensor roll(const Tensor& self, const DimVec& shifts, const DimVec& dims) {
   } else {
     out = s;
     for (size_t i = 0; i < dims.size(); ++i) {
-      wdims.push_back(wrap_dim(dims[i], self->dim()));
+      wdims.push_back(wrap_dim(dims[i], self->dim(), "roll"));
       out = roll_raw(out, wdims.back(), shifts[i]);
     }
   }
@@ -1095,7 +1111,7 @@ Tensor flip(const Tensor& self, const DimVec& dims) {
   DimVec wdims;
   std::vector<bool> seen(std::max<int64_t>(self->dim(), 1), false);
   for (int64_t d : dims) {
-    int64_t w = wrap_dim(d, self->dim());
+    int64_t w = wrap_dim(d, self->dim(), "flip");
     GG_CHECK(!seen[w], "dim ", w, " appears multiple times in the list of dims");
     seen[w] = true;
     wdims.push_back(w);

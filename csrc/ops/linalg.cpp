@@ -90,7 +90,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   GG_CHECK(a->dim() == 2, "self must be a matrix [mm: got ", a->dim(), "-D tensor of shape ", shape_str(a->sizes), "]");
   GG_CHECK(b->dim() == 2, "mat2 must be a matrix [mm: got ", b->dim(), "-D tensor of shape ", shape_str(b->sizes), "]");
   GG_CHECK(a->sizes[1] == b->sizes[0], "mat1 and mat2 shapes cannot be multiplied (", a->sizes[0], "x", a->sizes[1],
-           " and ", b->sizes[0], "x", b->sizes[1], ")");
+           " and ", b->sizes[0], "x", b->sizes[1], ") [mm: shapes ", shape_str(a->sizes), " and ",
+           shape_str(b->sizes), "]");
   check_mm_dtypes(a, b, "mm");
   Tensor out = empty(DimVec{a->sizes[0], b->sizes[1]}, a->dtype, a->device());
   batched_gemm(as3d(a), as3d(b), as3d(out));
@@ -115,7 +116,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 Tensor addmm(const Tensor& self, const Tensor& a, const Tensor& b, double beta, double alpha) {
   GG_CHECK(a->dim() == 2 && b->dim() == 2, "addmm: mat1 and mat2 must be matrices, got ", a->dim(), "-D and ", b->dim(), "-D");
   GG_CHECK(a->sizes[1] == b->sizes[0], "mat1 and mat2 shapes cannot be multiplied (", a->sizes[0], "x", a->sizes[1],
-           " and ", b->sizes[0], "x", b->sizes[1], ")");
+           " and ", b->sizes[0], "x", b->sizes[1], ") [addmm: shapes ", shape_str(a->sizes), " and ",
+           shape_str(b->sizes), "]");
   check_mm_dtypes(a, b, "addmm");
   check_same_device(self, a, "addmm");
   GG_CHECK(self->dtype == a->dtype, "addmm: expected self and mat1 to have the same dtype, but got: ",
@@ -168,9 +170,10 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   GG_CHECK(a->dim() == 3, "batch1 must be a 3D tensor [bmm: got shape ", shape_str(a->sizes), "]");
   GG_CHECK(b->dim() == 3, "batch2 must be a 3D tensor [bmm: got shape ", shape_str(b->sizes), "]");
   GG_CHECK(a->sizes[0] == b->sizes[0], "batch1 and batch2 must have same number of batches, got ", a->sizes[0],
-           " and ", b->sizes[0]);
+           " and ", b->sizes[0], " [bmm: shapes ", shape_str(a->sizes), " and ", shape_str(b->sizes), "]");
   GG_CHECK(a->sizes[2] == b->sizes[1], "Expected size for first two dimensions of batch2 tensor to be: [", a->sizes[0],
-           ", ", a->sizes[2], "] but got: [", b->sizes[0], ", ", b->sizes[1], "].");
+           ", ", a->sizes[2], "] but got: [", b->sizes[0], ", ", b->sizes[1], "]. [bmm: shapes ", shape_str(a->sizes),
+           " and ", shape_str(b->sizes), "]");
   check_mm_dtypes(a, b, "bmm");
   Tensor out = empty(DimVec{a->sizes[0], a->sizes[1], b->sizes[2]}, a->dtype, a->device());
   batched_gemm(a, b, out);
@@ -191,7 +194,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 Tensor mv(const Tensor& a, const Tensor& v) {
   GG_CHECK(a->dim() == 2 && v->dim() == 1, "vector + matrix @ vector expected, got ", a->dim(), ", ", v->dim());
   GG_CHECK(a->sizes[1] == v->sizes[0], "size mismatch, got input (", a->sizes[0], "), mat (", a->sizes[0], "x",
-           a->sizes[1], "), vec (", v->sizes[0], ")");
+           a->sizes[1], "), vec (", v->sizes[0], ") [mv: shapes ", shape_str(a->sizes), " and ",
+           shape_str(v->sizes), "]");
   check_mm_dtypes(a, v, "mv");
   Tensor out = empty(DimVec{a->sizes[0]}, a->dtype, a->device());
   Tensor v2 = make_view(v, DimVec{1, v->sizes[0], 1}, DimVec{0, v->strides[0], 1}, v->offset);
@@ -211,10 +215,11 @@ Tensor mv(const Tensor& a, const Tensor& v) {
 }
 
 Tensor dot(const Tensor& a, const Tensor& b) {
-  GG_CHECK(a->dim() == 1 && b->dim() == 1, "1D tensors expected, but got ", a->dim(), "D and ", b->dim(), "D tensors");
+  GG_CHECK(a->dim() == 1 && b->dim() == 1, "1D tensors expected, but got ", a->dim(), "D and ", b->dim(),
+           "D tensors [dot: shapes ", shape_str(a->sizes), " and ", shape_str(b->sizes), "]");
   GG_CHECK(a->sizes[0] == b->sizes[0], "inconsistent tensor size, expected tensor [", a->sizes[0], "] and src [",
            b->sizes[0], "] to have the same number of elements, but got ", a->sizes[0], " and ", b->sizes[0],
-           " elements respectively");
+           " elements respectively [dot: shapes ", shape_str(a->sizes), " and ", shape_str(b->sizes), "]");
   check_mm_dtypes(a, b, "dot");
   Tensor out = empty(DimVec{}, a->dtype, a->device());
   Tensor a3 = make_view(a, DimVec{1, 1, a->sizes[0]}, DimVec{0, 1, a->strides[0]}, a->offset);
@@ -237,9 +242,13 @@ Tensor dot(const Tensor& a, const Tensor& b) {
 // nn.functional.linear: x @ w^T + b, with the bias folded into the GEMM for 2-D inputs
 // (AddmmBackward0, as PyTorch records it).
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  if (b && x->dim() == 2) return addmm(b, x, t_(w));
-  Tensor out = matmul(x, t_(w));
-  return b ? add(out, b, 1.0) : out;
+  try {
+    if (b && x->dim() == 2) return addmm(b, x, t_(w));
+    Tensor out = matmul(x, t_(w));
+    return b ? add(out, b, 1.0) : out;
+  } catch (const Error& e) {  // (the parts name themselves: name the op the user called)
+    fail(e.kind, e.what(), " [linear: input ", shape_str(x->sizes), ", weight ", shape_str(w->sizes), "]");
+  }
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -252,7 +261,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
              b->sizes[1], ")");
     return squeeze_named(mm(unsqueeze(a, 0), b), 0, "SqueezeBackward4");
   }
-  if (da == 2 && db == 2) return mm(a, b);
+  if (da == 2 && db == 2) {
+    GG_CHECK(a->sizes[1] == b->sizes[0], "mat1 and mat2 shapes cannot be multiplied (", a->sizes[0], "x", a->sizes[1],
+             " and ", b->sizes[0], "x", b->sizes[1], ") [matmul: shapes ", shape_str(a->sizes), " and ",
+             shape_str(b->sizes), "]");
+    return mm(a, b);
+  }
   if (da >= 3 && (db == 1 || db == 2)) {
     // Fold the batch dims of `a` into its rows: one GEMM.
     const int64_t K = a->sizes[da - 1];

@@ -28,7 +28,12 @@ Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, d
   Tensor out;
   {
     GradModeGuard no_grad(false);
-    Tensor prod = bmm(batch1, batch2);  // checks batch / inner sizes and dtypes with bmm's messages
+    Tensor prod;
+    try {
+      prod = bmm(batch1, batch2);  // checks batch / inner sizes and dtypes with bmm's messages
+    } catch (const Error& e) {
+      fail(e.kind, e.what(), " [baddbmm]");
+    }
     GG_CHECK(broadcast_shapes(self->sizes, shape, "baddbmm") == shape, "baddbmm: self of shape ",
              shape_str(self->sizes), " cannot be broadcast to the product's shape ", shape_str(shape));
     Tensor scaled = alpha == 1.0 ? prod : mul(prod, wrapped(alpha));

@@ -42,7 +42,7 @@ void for_lanes(const Lanes& l, const F& f) {
 }
 
 void check_float(const Tensor& t, const char* op) {
-  GG_CHECK(is_floating(t->dtype), "\"", op, "\" not implemented for '", short_name(t->dtype), "'");
+  GG_CHECK_KIND(is_floating(t->dtype), NotImplemented, "\"", op, "\" not implemented for '", short_name(t->dtype), "'");
 }
 
 Tensor reduce_loss(const Tensor& l, Reduction r) {
@@ -119,7 +119,7 @@ Tensor softmax_backward_kernel(const Tensor& g, const Tensor& y, int64_t dim, bo
 // Both save their output; the VJP is the *_backward_data op, which records its own node.
 // One body for both: they differ in the forward's last step and in the backward op.
 static Tensor softmax_like(const Tensor& x, int64_t dim, bool log) {
-  dim = wrap_dim(dim, x->dim());
+  dim = wrap_dim(dim, x->dim(), log ? "log_softmax" : "softmax");
   Tensor out = softmax_forward(x, dim, log, log ? "log_softmax" : "softmax");
   autograd::BackwardFn backward =
       log ? +[](OpNode& n, TensorList& g) -> TensorList { return {log_softmax_backward_data(g[0], n.get(0), n.ints[0])}; }
@@ -557,7 +557,7 @@ Tensor group_norm(const Tensor& x, int64_t G, const Tensor& weight, const Tensor
   GG_CHECK(x->dim() >= 2, "Expected at least 2 dimensions for input tensor but received ", x->dim());
   const int64_t N = x->sizes[0], C = x->sizes[1];
   GG_CHECK(G > 0 && C % G == 0, "Expected number of channels in input to be divisible by num_groups, but got input "
-           "of shape ", shape_str(x->sizes), " and num_groups=", G);
+           "of shape ", shape_str(x->sizes), " and num_groups=", G, " [group_norm]");
   for (const Tensor* p : {&weight, &bias})
     if (*p) {
       GG_CHECK((*p)->dim() == 1 && (*p)->numel() == C, "Expected ", p == &weight ? "weight" : "bias",
@@ -596,7 +596,9 @@ Tensor group_norm(const Tensor& x, int64_t G, const Tensor& weight, const Tensor
   if (auto node = make_node("NativeGroupNormBackward0", [](OpNode& n, TensorList& g) -> TensorList {
         Tensor x = n.get(0), w = n.get(1), gr = g[0];
         const int64_t N = x->sizes[0], G = n.ints[0];
-        Tensor xr = reshape(x, DimVec{N, G, -1});
+        int64_t per_group = x->sizes[1] / G;  // (not -1: a batch of 0 leaves it undetermined)
+        for (int64_t d = 2; d < x->dim(); ++d) per_group *= x->sizes[d];
+        Tensor xr = reshape(x, DimVec{N, G, per_group});
         Tensor mean_b, rstd_b;
         if (grad_enabled() && x->requires_grad()) {  // create_graph: statistics as functions of x
           mean_b = mean(xr, DimVec{2}, true);
@@ -614,7 +616,7 @@ Tensor group_norm(const Tensor& x, int64_t G, const Tensor& weight, const Tensor
         }
         Tensor gx, gw, gb;
         if (n.needs_input_grad(0)) {
-          Tensor gxr = reshape(w ? mul(gr, view(w, wshape)) : gr, DimVec{N, G, -1});
+          Tensor gxr = reshape(w ? mul(gr, view(w, wshape)) : gr, DimVec{N, G, per_group});
           Tensor a = mean(gxr, DimVec{2}, true), b = mean(mul(gxr, xhat_r), DimVec{2}, true);
           gx = reshape(mul(rstd_b, sub(sub(gxr, a), mul(xhat_r, b))), x->sizes);
         }
@@ -647,6 +649,8 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
   check_indices(indices, "embedding");
   GG_CHECK(weight->dim() == 2, "'weight' must be 2-D [embedding] got weight of shape ", shape_str(weight->sizes));
   const int64_t V = weight->sizes[0], D = weight->sizes[1];
+  GG_CHECK(V > 0 || indices->numel() == 0, "index_select(): self indexing axis dim should be positive [embedding] "
+           "weight of shape ", shape_str(weight->sizes));
   Tensor ic = cast_raw(indices, DType::Int64), wc = contiguous(weight);
   DimVec shape = indices->sizes;
   shape.push_back(D);

@@ -105,7 +105,6 @@ Tensor arg_extreme(const char* op, const Tensor& in, const std::vector<bool>& ma
   for (int64_t d = 0; d < in->dim(); ++d)
     GG_CHECK_KIND(!mask[d] || in->sizes[d] > 0, Index, op, "(): Expected reduction dim ", d,
                   " to have non-zero size.");
-  GG_CHECK_KIND(in->numel() > 0, Index, op, "(): Expected reduction dim to be specified for input.numel() == 0.");
   Tensor out = empty(reduced_shape(in, mask, keepdim), DType::Int64, in->device());
   cpu::ReducePlan plan(in, mask, out);
   dispatch<kAll>(in->dtype, op, [&](auto tag) {
@@ -123,7 +122,7 @@ bool full(const std::optional<DimVec>& dims) { return !dims || dims->empty(); }
 }  // namespace
 
 Tensor sum(const Tensor& t, const std::optional<DimVec>& dims, bool keepdim, std::optional<DType> dtype) {
-  auto mask = reduce_mask(t, dims);
+  auto mask = reduce_mask(t, dims, "sum");
   DType dt = dtype ? *dtype : is_floating(t->dtype) ? t->dtype : DType::Int64;
   Tensor out = run_reduce<kNumbers, SumR>("sum", t, mask, keepdim, dt);
   if (auto node = make_node(full(dims) ? "SumBackward0" : "SumBackward1", [](OpNode& n, TensorList& g) -> TensorList {
@@ -140,7 +139,7 @@ Tensor mean(const Tensor& t, const std::optional<DimVec>& dims, bool keepdim, st
   DType dt = dtype ? *dtype : t->dtype;
   GG_CHECK(is_floating(dt), "mean(): could not infer output dtype. Input dtype must be either a floating point or "
            "complex dtype. Got: ", short_name(dt));
-  auto mask = reduce_mask(t, dims);
+  auto mask = reduce_mask(t, dims, "mean");
   Tensor out = run_reduce<kFloats, MeanR>("mean", t, mask, keepdim, dt);
   if (auto node = make_node(full(dims) ? "MeanBackward0" : "MeanBackward1", [](OpNode& n, TensorList& g) -> TensorList {
         int64_t count = 1;
@@ -158,7 +157,7 @@ Tensor mean(const Tensor& t, const std::optional<DimVec>& dims, bool keepdim, st
 Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype) {
   std::optional<DimVec> dims;
   if (dim) dims = DimVec{*dim};
-  auto mask = reduce_mask(t, dims);
+  auto mask = reduce_mask(t, dims, "prod");
   DType dt = dtype ? *dtype : is_floating(t->dtype) ? t->dtype : DType::Int64;
   Tensor out = run_reduce<kNumbers, ProdR>("prod", t, mask, keepdim, dt);
   if (auto node = make_node(dim ? "ProdBackward1" : "ProdBackward0", [](OpNode& n, TensorList& g) -> TensorList {
@@ -216,9 +215,10 @@ Tensor prod(const Tensor& t, std::optional<int64_t> dim, bool keepdim, std::opti
 // amax/amin and full max/min: the gradient is shared evenly between tied extremes.
 static Tensor extreme_with_grad(const char* op, const char* node_name, const Tensor& t, const std::optional<DimVec>& dims,
                                 bool keepdim, bool is_max) {
-  auto mask = reduce_mask(t, dims);
-  if (!dims) GG_CHECK(t->numel() > 0, op, "(): Expected reduction dim to be specified for input.numel() == 0. Specify "
-                      "the reduction dim with the 'dim' argument.");
+  auto mask = reduce_mask(t, dims, op);
+  if (!dims || dims->empty())
+    GG_CHECK(t->numel() > 0, op, "(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+             "reduction dim with the 'dim' argument.");
   Tensor out = extreme(op, t, mask, keepdim, is_max);
   if (auto node = make_node(node_name, [](OpNode& n, TensorList& g) -> TensorList {
         Tensor self = n.get(0), result = n.get(1);
@@ -250,7 +250,7 @@ Tensor min_all(const Tensor& t) { return extreme_with_grad("min", "MinBackward1"
 static std::pair<Tensor, Tensor> extreme_dim(const char* op, const char* node_name, const Tensor& t, int64_t dim,
                                              bool keepdim, bool is_max) {
   std::optional<DimVec> dims = DimVec{dim};
-  auto mask = reduce_mask(t, dims);
+  auto mask = reduce_mask(t, dims, op);
   Tensor values = extreme(op, t, mask, keepdim, is_max);
   Tensor indices = arg_extreme(op, t, mask, keepdim, is_max);
   if (auto node = make_node(node_name, [](OpNode& n, TensorList& g) -> TensorList {
@@ -288,19 +288,21 @@ std::pair<Tensor, Tensor> min_dim(const Tensor& t, int64_t dim, bool keepdim) {
 
 Tensor argmax(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
   if (!dim) {
+    GG_CHECK_KIND(t->numel() > 0, Index, "argmax(): Expected reduction dim to be specified for input.numel() == 0.");
     Tensor flat = reshape(detach(t), DimVec{-1});
     Tensor r = arg_extreme("argmax", flat, {true}, false, true);
     return keepdim ? reshape(r, DimVec(t->dim(), 1)) : r;
   }
-  return arg_extreme("argmax", t, reduce_mask(t, DimVec{*dim}), keepdim, true);
+  return arg_extreme("argmax", t, reduce_mask(t, DimVec{*dim}, "argmax"), keepdim, true);
 }
 Tensor argmin(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
   if (!dim) {
+    GG_CHECK_KIND(t->numel() > 0, Index, "argmin(): Expected reduction dim to be specified for input.numel() == 0.");
     Tensor flat = reshape(detach(t), DimVec{-1});
     Tensor r = arg_extreme("argmin", flat, {true}, false, false);
     return keepdim ? reshape(r, DimVec(t->dim(), 1)) : r;
   }
-  return arg_extreme("argmin", t, reduce_mask(t, DimVec{*dim}), keepdim, false);
+  return arg_extreme("argmin", t, reduce_mask(t, DimVec{*dim}, "argmin"), keepdim, false);
 }
 
 }  // namespace gg

@@ -8,14 +8,14 @@
 
 namespace gg::ops {
 
-inline std::vector<bool> reduce_mask(const Tensor& t, const std::optional<DimVec>& dims) {
+inline std::vector<bool> reduce_mask(const Tensor& t, const std::optional<DimVec>& dims, const char* op = nullptr) {
   std::vector<bool> mask(t->dim(), false);
   if (!dims || dims->empty()) {
     mask.assign(t->dim(), true);
     return mask;
   }
   for (int64_t d : *dims) {
-    int64_t w = wrap_dim(d, t->dim());
+    int64_t w = wrap_dim(d, t->dim(), op);
     GG_CHECK(t->dim() == 0 || !mask[w], "dim ", w, " appears multiple times in the list of dims");
     if (t->dim() > 0) mask[w] = true;
   }

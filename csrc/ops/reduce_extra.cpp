@@ -65,7 +65,7 @@ static Tensor var_std(const char* op, const Tensor& t, const std::optional<DimVe
                       bool keepdim, bool is_std) {
   GG_CHECK(is_floating(t->dtype), "std and var only support floating point and complex dtypes (", op,
            " got a tensor of dtype ", dtype_name(t->dtype), " and shape ", shape_str(t->sizes), ")");
-  auto mask = reduce_mask(t, dims);
+  auto mask = reduce_mask(t, dims, op);
   int64_t rows, n;
   Tensor out;
   if (cpu::trailing_rows(t, mask, rows, n)) {  // two passes: row means, then squared deviations
@@ -124,7 +124,7 @@ Tensor std_(const Tensor& t, const std::optional<DimVec>& dims, double correctio
 Tensor logsumexp(const Tensor& t, const DimVec& dims, bool keepdim) {
   DType dt = is_floating(t->dtype) ? t->dtype : default_float_dtype();
   Tensor src = t->dtype == dt ? t : cast_raw(t, dt);
-  auto mask = reduce_mask(t, dims);
+  auto mask = reduce_mask(t, dims, "logsumexp");
   int64_t rows, n;
   Tensor out;
   if (cpu::trailing_rows(src, mask, rows, n)) {  // two passes: row max, then sum of exp(x - max)
@@ -161,7 +161,7 @@ Tensor logsumexp(const Tensor& t, const DimVec& dims, bool keepdim) {
 template <bool All>
 static Tensor all_any(const char* op, const Tensor& t, const std::optional<DimVec>& dims, bool keepdim) {
   // An empty tuple of dims reduces nothing here (PyTorch's all/any), unlike sum's.
-  auto mask = dims && dims->empty() ? std::vector<bool>(t->dim(), false) : reduce_mask(t, dims);
+  auto mask = dims && dims->empty() ? std::vector<bool>(t->dim(), false) : reduce_mask(t, dims, op);
   return run<kAll>(op, t, mask, keepdim, DType::Bool, [&](auto tag) {
     using T = typename decltype(tag)::type;
     return fn::AllAnyReduce<T, All>{};
@@ -207,7 +207,7 @@ Tensor vector_norm(const Tensor& t, double ord, const std::optional<DimVec>& dim
              short_name(*dtype));
   // With `dtype`, the input is read in that dtype; the graph records only the norm (as PyTorch does).
   const Tensor in = dtype && *dtype != t->dtype ? cast_raw(t, *dtype) : t;
-  auto mask = reduce_mask(in, dims);
+  auto mask = reduce_mask(in, dims, "linalg.vector_norm");
   if (ord < 0 || std::isinf(ord)) {
     for (int64_t d = 0; d < in->dim(); ++d)
       GG_CHECK(!mask[d] || in->sizes[d] > 0, "linalg.vector_norm cannot compute the ", ord,
@@ -313,7 +313,7 @@ void scan(const Tensor& x, const Tensor& out, int64_t d, const char* op) {
 Tensor scan_forward(const char* op, const Tensor& t, int64_t dim, std::optional<DType> dtype, bool is_prod,
                     int64_t& d) {
   check_device(t, op);
-  d = wrap_dim(dim, t->dim());
+  d = wrap_dim(dim, t->dim(), op);
   DType dt = dtype ? *dtype : is_integral(t->dtype, true) ? DType::Int64 : t->dtype;
   Tensor x = cast_raw(t, dt);  // contiguous, in the output dtype
   Tensor out = empty(t->sizes, dt, t->device());
@@ -488,7 +488,7 @@ void record_selection(const char* name, const Tensor& t, int64_t d, const Tensor
 
 // ---------------------------------------------------------------- sort / argsort / topk
 std::pair<Tensor, Tensor> sort(const Tensor& t, int64_t dim, bool descending, bool stable) {
-  const int64_t d = wrap_dim(dim, t->dim());
+  const int64_t d = wrap_dim(dim, t->dim(), "sort");
   const int64_t len = t->dim() ? t->sizes[d] : 1;
   auto [values, indices] = sorted_lines("sort", t, d, len, descending);
   record_selection(stable ? "SortBackward1" : "SortBackward0", t, d, values, indices);
@@ -496,12 +496,12 @@ std::pair<Tensor, Tensor> sort(const Tensor& t, int64_t dim, bool descending, bo
 }
 
 Tensor argsort(const Tensor& t, int64_t dim, bool descending, bool) {
-  const int64_t d = wrap_dim(dim, t->dim());
+  const int64_t d = wrap_dim(dim, t->dim(), "argsort");
   return sorted_lines("argsort", t, d, t->dim() ? t->sizes[d] : 1, descending).second;
 }
 
 std::pair<Tensor, Tensor> topk(const Tensor& t, int64_t k, int64_t dim, bool largest, bool) {
-  const int64_t d = wrap_dim(dim, t->dim());
+  const int64_t d = wrap_dim(dim, t->dim(), "topk");
   const int64_t len = t->dim() ? t->sizes[d] : 1;
   GG_CHECK(k >= 0 && k <= len, "selected index k out of range (topk with k=", k, " along dim ", d,
            " of a tensor of shape ", shape_str(t->sizes), ")");

@@ -45,7 +45,7 @@ DimVec infer_shape(const DimVec& shape, int64_t numel, const char* op) {
   int64_t known = 1, infer = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
-      GG_CHECK(infer < 0, "only one dimension can be inferred");
+      GG_CHECK(infer < 0, "only one dimension can be inferred [", op, ": shape ", shape_str(shape), "]");
       infer = (int64_t)i;
     } else {
       GG_CHECK(shape[i] >= 0, "invalid shape dimension ", shape[i]);
@@ -101,8 +101,8 @@ Tensor reshape(const Tensor& t, const DimVec& shape) {
 
 Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) {
   int64_t n = t->dim();
-  d0 = wrap_dim(d0, n);
-  d1 = wrap_dim(d1, n);
+  d0 = wrap_dim(d0, n, "transpose");
+  d1 = wrap_dim(d1, n, "transpose");
   DimVec sizes = t->sizes, strides = t->strides;
   if (n > 0) {
     std::swap(sizes[d0], sizes[d1]);
@@ -140,7 +140,7 @@ Tensor permute(const Tensor& t, const DimVec& dims) {
   DimVec sizes(n, 0), strides(n, 0), wrapped_dims(n, 0);
   std::vector<bool> seen(n, false);
   for (int64_t i = 0; i < n; ++i) {
-    int64_t d = wrap_dim(dims[i], n);
+    int64_t d = wrap_dim(dims[i], n, "permute");
     GG_CHECK(!seen[d], "permute(): duplicate dims are not allowed.");
     seen[d] = true;
     wrapped_dims[i] = d;
@@ -206,7 +206,7 @@ Tensor squeeze(const Tensor& t) {
 Tensor squeeze_dim(const Tensor& t, int64_t dim) { return squeeze_named(t, dim, "SqueezeBackward1"); }
 
 Tensor ops::squeeze_named(const Tensor& t, int64_t dim, const char* node_name) {
-  dim = wrap_dim(dim, t->dim());
+  dim = wrap_dim(dim, t->dim(), "squeeze");
   DimVec sizes = t->sizes, strides = t->strides;
   if (t->dim() > 0 && t->sizes[dim] == 1) {
     sizes.erase(dim);
@@ -217,7 +217,7 @@ Tensor ops::squeeze_named(const Tensor& t, int64_t dim, const char* node_name) {
 }
 
 Tensor unsqueeze(const Tensor& t, int64_t dim) {
-  dim = wrap_dim(dim, t->dim() + 1);
+  dim = wrap_dim(dim, t->dim() + 1, "unsqueeze");
   DimVec sizes = t->sizes, strides = t->strides;
   int64_t st = dim < t->dim() ? t->sizes[dim] * t->strides[dim] : 1;
   sizes.insert(dim, 1);
@@ -228,8 +228,8 @@ Tensor unsqueeze(const Tensor& t, int64_t dim) {
 
 Tensor flatten(const Tensor& t, int64_t start_dim, int64_t end_dim) {
   if (t->dim() == 0) return reshape(t, DimVec{1});
-  start_dim = wrap_dim(start_dim, t->dim());
-  end_dim = wrap_dim(end_dim, t->dim());
+  start_dim = wrap_dim(start_dim, t->dim(), "flatten");
+  end_dim = wrap_dim(end_dim, t->dim(), "flatten");
   GG_CHECK(start_dim <= end_dim, "flatten() has invalid args: start_dim cannot come after end_dim");
   if (start_dim == end_dim) return t;
   DimVec shape;
@@ -245,7 +245,7 @@ Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start_opt, std
              int64_t step) {
   GG_CHECK(t->dim() > 0, "slice() cannot be applied to a 0-dim tensor.");
   GG_CHECK(step > 0, "slice step must be positive");
-  dim = wrap_dim(dim, t->dim());
+  dim = wrap_dim(dim, t->dim(), "unflatten");
   const int64_t size = t->sizes[dim];
   int64_t start = start_opt.value_or(0), end = end_opt.value_or(size);
   if (start < 0) start += size;
@@ -289,22 +289,22 @@ Tensor slice_backward(const Tensor& g, const DimVec& shape, int64_t dim, int64_t
 
 Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
   GG_CHECK(t->dim() > 0, "narrow() cannot be applied to a 0-dim tensor.");
-  dim = wrap_dim(dim, t->dim());
+  dim = wrap_dim(dim, t->dim(), "narrow");
   const int64_t size = t->sizes[dim];
   GG_CHECK_KIND(start >= -size && start <= size, Index, "start out of range (expected to be in range of [", -size,
                 ", ", size, "], but got ", start, ")");
   if (start < 0) start += size;
   GG_CHECK(length >= 0 && start + length <= size, "start (", start, ") + length (", length,
-           ") exceeds dimension size (", size, ").");
+           ") exceeds dimension size (", size, "). [narrow: input shape ", shape_str(t->sizes), "]");
   return slice(t, dim, start, start + length, 1);
 }
 
 Tensor select(const Tensor& t, int64_t dim, int64_t index) {
   GG_CHECK_KIND(t->dim() > 0, Index, "select() cannot be applied to a 0-dim tensor.");
-  dim = wrap_dim(dim, t->dim());
+  dim = wrap_dim(dim, t->dim(), "select");
   const int64_t size = t->sizes[dim];
   GG_CHECK_KIND(index >= -size && index < size, Index, "index ", index, " is out of bounds for dimension ", dim,
-                " with size ", size);
+                " with size ", size, " [select: input shape ", shape_str(t->sizes), "]");
   if (index < 0) index += size;
   DimVec sizes = t->sizes, strides = t->strides;
   int64_t off = t->offset + index * strides[dim];

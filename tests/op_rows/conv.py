@@ -3,7 +3,7 @@ conv_transpose2d, conv_transpose1d, max_pool2d, avg_pool2d, adaptive_avg_pool2d,
 import numpy as np
 
 import gradgate.nn.functional as F
-from tests.op_db import Op
+from tests.op_db import Err, Op, attach_errors
 
 
 def _np_conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
@@ -87,6 +87,15 @@ def _np_pool(x, k, s, p, d=(1, 1), ceil_mode=False, kind="max", count_include_pa
     return out
 
 
+def _np_pool2_indices(x):
+    """Flat (h * W + w) indices of the maxima of max_pool2d(x, 2)."""
+    N, C, H, W = x.shape
+    Ho, Wo = H // 2, W // 2
+    win = x[:, :, :2 * Ho, :2 * Wo].reshape(N, C, Ho, 2, Wo, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, Ho, Wo, 4)
+    k = win.argmax(-1)
+    return (2 * np.arange(Ho)[:, None] + k // 2) * W + 2 * np.arange(Wo) + k % 2
+
+
 def _np_adaptive_avg(x, size):
     N, C, H, W = x.shape
     out = np.zeros((N, C) + tuple(size), dtype=x.dtype)
@@ -148,6 +157,10 @@ ROWS = [
        [(2, 3, 4), (3, 2, 3), (2,)], tol32=1e-4, gradgrad=True),
     Op("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _np_pool(x, (2, 2), (2, 2), (0, 0)), [(2, 2, 4, 5)],
        gradgrad=True),
+    Op("max_pool2d_indices", lambda x: F.max_pool2d(x, 2, return_indices=True)[1], _np_pool2_indices, [(2, 2, 4, 5)],
+       grad=False, out_dtype="int64"),
+    Op("max_pool2d_with_indices_values", lambda x: F.max_pool2d(x, 2, return_indices=True)[0],
+       lambda x: _np_pool(x, (2, 2), (2, 2), (0, 0)), [(2, 2, 4, 5)]),
     Op("max_pool2d_pad_dil_ceil", lambda x: F.max_pool2d(x, (3, 2), (2, 1), (1, 1), (1, 2), ceil_mode=True),
        lambda x: _np_pool(x, (3, 2), (2, 1), (1, 1), (1, 2), ceil_mode=True), [(1, 2, 6, 5)], gradgrad=True),
     Op("avg_pool2d", lambda x: F.avg_pool2d(x, 2), lambda x: _np_pool(x, (2, 2), (2, 2), (0, 0), kind="avg"),
@@ -161,3 +174,22 @@ ROWS = [
     Op("fold", lambda c: F.fold(c, (3, 4), (2, 3), padding=1, stride=(1, 2)), _np_fold_ref, [(2, 12, 8)],
        gradgrad=True),
 ]
+
+ERRORS = {
+    "conv2d": [Err("channels", [(2, 3, 5, 4), (3, 2, 3, 2), (3,)], RuntimeError, "conv2d", [(2, 3, 5, 4)]),
+               Err("kernel_too_big", [(2, 2, 2, 2), (3, 2, 3, 2), (3,)], RuntimeError, "conv2d")],
+    "conv1d": [Err("channels", [(2, 2, 7), (2, 3, 2), (2,)], RuntimeError, "conv1d", [(2, 2, 7)])],
+    "conv_transpose2d": [Err("channels", [(2, 2, 3, 4), (3, 2, 3, 2), (2,)], RuntimeError, "conv_transpose2d",
+                             [(2, 2, 3, 4)])],
+    "conv_transpose1d": [Err("channels", [(2, 2, 4), (3, 2, 3), (2,)], RuntimeError, "conv_transpose1d",
+                             [(2, 2, 4)])],
+    "max_pool2d": [Err("too_small", [(1, 1, 1, 3)], RuntimeError, "max_pool2d")],
+    "max_pool2d_pad_dil_ceil": [Err("pad", [(1, 2, 6, 5)], RuntimeError, "max_pool2d",
+                                    fn=lambda x: F.max_pool2d(x, 2, padding=2))],
+    "avg_pool2d": [Err("too_small", [(1, 1, 1, 3)], RuntimeError, "avg_pool2d")],
+    "adaptive_avg_pool2d": [Err("1d", [(5,)], ValueError, "adaptive_avg_pool2d")],
+    "unfold": [Err("too_small", [(1, 1, 1, 1)], RuntimeError, "unfold", fn=lambda x: F.unfold(x, 3))],
+    "fold": [Err("channels", [(2, 5, 8)], RuntimeError, "fold")],
+}
+attach_errors(ROWS, ERRORS)
+

@@ -6,7 +6,7 @@ import numpy as np
 
 import gradgate as torch
 import gradgate.nn.functional as F
-from tests.op_db import Op, _real, _pos, _away, _prob
+from tests.op_db import B, I64, Err, Op, _prob, _real, _pos, _away, _shape_err, attach_errors
 
 S = (3, 4)
 
@@ -190,3 +190,34 @@ ROWS = [
        lambda a: np.nan_to_num(a, nan=0.5, posinf=100.0, neginf=-100.0), [S], [_special], grad=False),
     Op("nan_to_num", lambda a: torch.nan_to_num(a), np.nan_to_num, [S], gradgrad=True),
 ]
+
+ERRORS = {
+    "where": [Err("float_condition", [S, S, S], RuntimeError, "where", fn=lambda c, a, b: torch.where(c, a, b)),
+              Err("shapes", [S, (2, 4), S], RuntimeError, "where", [S, (2, 4)])],
+    "clamp": [Err("no_bounds", [S], RuntimeError, "clamp", fn=lambda x: x.clamp())],
+    "hardtanh": [Err("bool", [B], RuntimeError, "hardtanh")],
+    "hardtanh_range": [Err("min_above_max", [S], ValueError, "hardtanh", fn=lambda x: F.hardtanh(x, 1.0, -1.0))],
+    "masked_fill": [Err("float_mask", [S, S], RuntimeError, "masked_fill", fn=lambda x, m: x.masked_fill(m, 0.5)),
+                    Err("shapes", [S, (2, 4)], RuntimeError, "masked_fill", [S, (2, 4)])],
+    "lerp_tensor": [Err("shapes", [S, (2, 4), S], RuntimeError, "lerp", [S, (2, 4)])],
+    "addcmul": [Err("shapes", [S, (2, 4), S], RuntimeError, "addcmul", [S, (2, 4)])],
+    "addcdiv": [Err("int", [I64, I64, I64], RuntimeError, "addcdiv")],
+    "clip": [Err("no_bounds", [S], RuntimeError, "clamp", fn=lambda x: torch.clip(x))],
+    "floor": [Err("bool", [B], NotImplementedError, "floor")],
+    "ceil": [Err("bool", [B], NotImplementedError, "ceil")],
+    "round": [Err("bool", [B], NotImplementedError, "round")],
+    "trunc": [Err("bool", [B], NotImplementedError, "trunc")],
+    "leaky_relu": [Err("bool", [B], NotImplementedError, "leaky_relu")],
+    "elu": [Err("int", [I64], NotImplementedError, "elu")],
+    "silu": [Err("int", [I64], NotImplementedError, "silu")],
+    "softplus": [Err("int", [I64], NotImplementedError, "softplus")],
+    "gelu": [Err("approximate", [S], RuntimeError, "gelu", fn=lambda x: F.gelu(x, approximate="x"))],
+    "div_floor": [_shape_err("div", S, (2, 4))],
+    "remainder": [_shape_err("remainder", S, (2, 4))],
+    "logical_and": [Err("shapes", [S, (2, 4)], RuntimeError, "logical_and", [S, (2, 4)])],
+    "logical_or": [Err("shapes", [S, (2, 4)], RuntimeError, "logical_or", [S, (2, 4)])],
+    "isnan": [Err("str", [], TypeError, "isnan", fn=lambda: torch.isnan("a"))],
+    "isinf": [Err("str", [], TypeError, "isinf", fn=lambda: torch.isinf("a"))],
+}
+attach_errors(ROWS, ERRORS)
+

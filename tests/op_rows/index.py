@@ -3,7 +3,7 @@ constants built inside each row's fn; the table's random inputs are the data."""
 import numpy as np
 
 import gradgate as torch
-from tests.op_db import Op, _distinct
+from tests.op_db import Err, Op, _dim_err, _distinct, attach_errors
 
 S = (3, 4)
 _I = np.array([2, 0, 2, 1])           # with a repeat: accumulating ops sum
@@ -11,6 +11,10 @@ _U = np.array([2, 0, 1])              # unique: assigning ops are well defined
 _G = np.array([[0, 2, 1, 0], [2, 1, 0, 1]])   # gather/scatter index over (3, 4) along dim 0
 _GU = np.array([[0, 2, 1, 0], [2, 1, 0, 1]])  # unique per column along dim 0
 _MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
+
+
+def _bits3(rng, shape):  # zeros and ones
+    return rng.integers(0, 2, shape).astype(np.float64)
 
 
 def t(a):
@@ -184,5 +188,40 @@ ROWS = [
     Op("diag_2d_k", lambda x: torch.diag(x, 1), lambda a: np.diag(a, 1), [S]),
     Op("diag_2d_neg_k", lambda x: x.diag(-1), lambda a: np.diag(a, -1), [S], gradgrad=True),
     Op("diag_1d", lambda x: x.diag(), np.diag, [(3,)], gradgrad=True),
+    Op("nonzero", lambda x: torch.nonzero(x > 0.5), lambda a: np.argwhere(a > 0.5), [S], [_distinct], grad=False,
+       out_dtype="int64"),
+    Op("nonzero_method_3d", lambda x: x.nonzero(), np.argwhere, [(2, 3, 2)], [_bits3], grad=False, out_dtype="int64"),
     Op("diag_1d_k", lambda x: torch.diag(x, -2), lambda a: np.diag(a, -2), [(3,)], gradgrad=True),
 ]
+
+_IDX5 = np.array([[5, 0, 1, 2]])   # 5 is out of range for dim 0 of size 3
+ERRORS = {
+    "cat": [Err("shapes", [S, (2, 5)], RuntimeError, "cat", [S, (2, 5)])],
+    "stack": [Err("shapes", [S, (3, 5)], RuntimeError, "stack", [S, (3, 5)])],
+    "split_sizes": [Err("sizes", [S], RuntimeError, "split", fn=lambda x: x.split([1, 2], 1))],
+    "chunk": [Err("zero_chunks", [S], RuntimeError, "chunk", fn=lambda x: x.chunk(0))],
+    "unbind": [_dim_err("unbind", lambda x: x.unbind(2))],
+    "index_select": [Err("index", [S], IndexError, "index_select", fn=lambda x: x.index_select(0, t(np.array([5]))))],
+    "gather": [Err("index", [S], RuntimeError, "gather", fn=lambda x: x.gather(0, t(_IDX5))),
+               Err("float_index", [S], RuntimeError, "gather", fn=lambda x: x.gather(0, t(_IDX5 * 0.0)))],
+    "scatter": [Err("index", [S, (1, 4)], RuntimeError, "scatter", fn=lambda x, s: x.scatter(0, t(_IDX5), s))],
+    "scatter_add": [Err("index", [S, (1, 4)], RuntimeError, "scatter_add",
+                        fn=lambda x, s: x.scatter_add(0, t(_IDX5), s))],
+    "index_add": [Err("source_shape", [S, (1, 3)], RuntimeError, "index_add", [S, (1, 3)],
+                      fn=lambda x, s: x.index_add(0, t(np.array([1])), s))],
+    "take_along_dim": [_dim_err("take_along_dim", lambda x: torch.take_along_dim(x, t(np.array([[0]])), 2))],
+    "adv_index_tensor": [Err("index", [S], IndexError, "index", fn=lambda x: x[t(np.array([5]))])],
+    "mask_index": [Err("mask_shape", [S], IndexError, "mask", [(2, 4)], fn=lambda x: x[t(_MASK[:2])])],
+    "masked_select": [Err("float_mask", [S, S], RuntimeError, "masked_select", fn=lambda x, m: x.masked_select(m))],
+    "setitem_index": [Err("value_shape", [S, (3, 4)], RuntimeError, "index_put", [(3, 4)])],
+    "repeat": [Err("few_dims", [S], RuntimeError, "repeat", fn=lambda x: x.repeat(2))],
+    "tile": [Err("negative", [S], RuntimeError, "tile", fn=lambda x: x.tile(-1))],
+    "roll": [_dim_err("roll", lambda x: x.roll(1, 2))],
+    "flip": [_dim_err("flip", lambda x: x.flip(2))],
+    "tril": [Err("1d", [(3,)], RuntimeError, "tril")],
+    "triu": [Err("1d", [(3,)], RuntimeError, "triu")],
+    "diag_2d": [Err("3d", [(2, 2, 2)], RuntimeError, "diag")],
+    "nonzero": [Err("as_tuple", [S], TypeError, "nonzero", fn=lambda x: torch.nonzero(x, as_tuple="x"))],
+}
+attach_errors(ROWS, ERRORS)
+

@@ -4,7 +4,7 @@ import numpy as np
 
 import gradgate as torch
 import gradgate.nn.functional as F
-from tests.op_db import Op
+from tests.op_db import Err, Op, _shape_err, attach_errors
 
 
 def _np_softmax(a, d):
@@ -26,6 +26,11 @@ def _np_sdpa_causal(q, k, v):
 
 ROWS = [
     Op("outer", torch.outer, np.outer, [(4,), (5,)], gradgrad=True),
+    Op("addmm", lambda s, a, b: torch.addmm(s, a, b), lambda s, a, b: s + a @ b, [(3, 5), (3, 4), (4, 5)],
+       gradgrad=True),
+    Op("addmm_scaled_bcast", lambda s, a, b: torch.addmm(s, a, b, beta=0.5, alpha=-2.0),
+       lambda s, a, b: 0.5 * s - 2.0 * (a @ b), [(5,), (3, 4), (4, 5)], gradgrad=True),
+    Op("addmm_method", lambda s, a, b: s.addmm(a, b), lambda s, a, b: s + a @ b, [(2, 3), (2, 4), (4, 3)]),
     Op("baddbmm", lambda s, a, b: torch.baddbmm(s, a, b), lambda s, a, b: s + a @ b,
        [(2, 3, 5), (2, 3, 4), (2, 4, 5)], gradgrad=True),
     Op("baddbmm_scaled_bcast", lambda s, a, b: torch.baddbmm(s, a, b, beta=0.5, alpha=-2.0),
@@ -55,3 +60,16 @@ ROWS = [
     Op("sdpa_causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), _np_sdpa_causal,
        [(2, 4, 3), (2, 4, 3), (2, 4, 2)]),
 ]
+
+ERRORS = {
+    "outer": [Err("2d", [(2, 2), (2,)], RuntimeError, "outer")],
+    "addmm": [Err("shapes", [(3, 5), (3, 4), (3, 5)], RuntimeError, "addmm", [(3, 4), (3, 5)])],
+    "baddbmm": [Err("shapes", [(2, 3, 5), (2, 3, 4), (2, 3, 5)], RuntimeError, "baddbmm", [(2, 3, 4), (2, 3, 5)])],
+    "einsum_bmm": [Err("shapes", [(2, 3, 4), (2, 5, 5)], RuntimeError, "einsum")],
+    "pad_constant": [Err("odd_length", [(2, 3, 4)], RuntimeError, "pad", fn=lambda a: F.pad(a, (1, 2, 3)))],
+    "pad_reflect": [Err("too_wide", [(2, 3, 4)], RuntimeError, "pad", fn=lambda a: F.pad(a, (4, 4), mode="reflect"))],
+    "sdpa": [Err("shapes", [(2, 3, 4), (2, 5, 3), (2, 5, 6)], RuntimeError, "scaled_dot_product_attention",
+                 [(2, 3, 4), (2, 5, 3)])],
+}
+attach_errors(ROWS, ERRORS)
+

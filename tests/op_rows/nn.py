@@ -5,7 +5,7 @@ import numpy as np
 
 import gradgate as torch
 import gradgate.nn.functional as F
-from tests.op_db import Op, _real, _pos, _away, _prob
+from tests.op_db import Err, Op, _dim_err, _real, _pos, _away, _prob, _shape_err, attach_errors
 
 S = (3, 5)
 T = np.array([0, 4, 2])                  # class indices for (3, 5) inputs
@@ -176,19 +176,24 @@ ROWS = [
     Op("nll_loss_unbatched", lambda x: F.nll_loss(x, _t(np.array(3))), lambda a: -a[3], [(5,)]),
     Op("one_hot", lambda x: F.one_hot((x > 0).long() + 1, 4), lambda a: np.eye(4)[(a > 0).astype(int) + 1], [S],
        [_away], grad=False, out_dtype="int64"),
+    # ---- dropout: deterministic cases (training mode with p in (0, 1): test_nn's seeded checks)
+    # (x * 2: eval-mode and p=0 dropout return their input itself, which has no grad_fn to check)
+    Op("dropout_eval", lambda x: F.dropout(x * 2, 0.5, training=False), lambda a: a * 2, [S], gradgrad=True),
+    Op("dropout_p0", lambda x: F.dropout(x * 2, 0.0), lambda a: a * 2, [S], gradgrad=True),
+    Op("dropout_p1", lambda x: F.dropout(x, 1.0), np.zeros_like, [S]),
     # ---- normalization
     Op("layer_norm", lambda x, w, b: F.layer_norm(x, (5,), w, b), lambda a, w, b: _np_layer_norm(a, 1, w, b),
-       [S, (5,), (5,)], gradgrad=True, tol32=1e-4),
+       [S, (5,), (5,)], gradgrad=True, tol32=1e-4, zero_shapes=[(0, 5), (5,), (5,)]),
     Op("layer_norm_2d_no_affine", lambda x: F.layer_norm(x, (3, 4)), lambda a: _np_layer_norm(a, 2),
        [(2, 3, 4)], gradgrad=True, tol32=1e-4),
     Op("batch_norm_train", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-       _np_batch_norm, [(4, 3, 2), (3,), (3,)], gradgrad=True, tol32=1e-4),
+       _np_batch_norm, [(4, 3, 2), (3,), (3,)], gradgrad=True, tol32=1e-4, zero_shapes=[(0, 3, 2), (3,), (3,)]),
     Op("batch_norm_train_2d", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-       _np_batch_norm, [(5, 3), (3,), (3,)], tol32=1e-4),
-    Op("batch_norm_eval", lambda x, w, b: F.batch_norm(x, _t(RM), _t(RV), w, b),
-       _np_batch_norm_eval, [(4, 3, 2), (3,), (3,)], gradgrad=True, tol32=1e-4),
+       _np_batch_norm, [(5, 3), (3,), (3,)], tol32=1e-4, zero_shapes=[(0, 3), (3,), (3,)]),
+    Op("batch_norm_eval", lambda x, w, b: F.batch_norm(x, _t(RM).to(x.dtype), _t(RV).to(x.dtype), w, b),
+       _np_batch_norm_eval, [(4, 3, 2), (3,), (3,)], gradgrad=True, tol32=1e-4, zero_shapes=[(0, 3, 2), (3,), (3,)]),
     Op("group_norm", lambda x, w, b: F.group_norm(x, 2, w, b), _np_group_norm, [(3, 4, 3), (4,), (4,)],
-       gradgrad=True, tol32=1e-4),
+       gradgrad=True, tol32=1e-4, zero_shapes=[(0, 4, 3), (4,), (4,)]),
     Op("group_norm_4d_no_affine", lambda x: F.group_norm(x, 1), lambda a: _np_group_norm(a, None, None, 1),
        [(2, 3, 2, 2)], tol32=1e-4),
     # ---- embedding
@@ -218,3 +223,33 @@ ROWS = [
     Op("cosine_similarity_dim0_bcast", lambda a, b: F.cosine_similarity(a, b, dim=0),
        lambda a, b: _np_cos(np.broadcast_to(a, (3, 5)), np.broadcast_to(b, (3, 5)), 0), [S, (1, 5)]),
 ]
+
+ERRORS = {
+    "softmax_dim1": [_dim_err("softmax", lambda x: F.softmax(x, 2))],
+    "log_softmax_dim1": [_dim_err("log_softmax", lambda x: F.log_softmax(x, -3))],
+    "cross_entropy": [Err("batch", [(2, 5)], ValueError, "cross_entropy"),
+                      Err("target", [S], IndexError, "cross_entropy",
+                          fn=lambda x: F.cross_entropy(x, _t(np.array([0, 1, 7]))))],
+    "nll_loss": [Err("batch", [(2, 5)], ValueError, "nll_loss")],
+    "one_hot": [Err("class", [S], RuntimeError, "one_hot", fn=lambda x: F.one_hot((x > 0).long() + 3, 4)),
+                Err("float", [S], RuntimeError, "one_hot", fn=lambda x: F.one_hot(x, 4))],
+    "dropout_eval": [Err("p", [S], ValueError, "dropout", fn=lambda x: F.dropout(x, 1.5))],
+    "layer_norm": [Err("normalized_shape", [(3, 4), (5,), (5,)], RuntimeError, "layer_norm", [(3, 4)])],
+    "batch_norm_train": [Err("running_mean", [(4, 3, 2)], RuntimeError, "batch_norm",
+                             fn=lambda x: F.batch_norm(x, _t(np.zeros(4)), _t(np.ones(4))))],
+    "group_norm": [Err("groups", [(3, 4, 3)], RuntimeError, "group_norm", [(3, 4, 3)],
+                       fn=lambda x: F.group_norm(x, 3))],
+    "embedding": [Err("float_indices", [(6, 3)], RuntimeError, "embedding",
+                      fn=lambda w: F.embedding(_t(np.array([0.0, 1.0])), w)),
+                  Err("index", [(6, 3)], IndexError, "embedding", fn=lambda w: F.embedding(_t(np.array([6])), w))],
+    "l1_loss": [_shape_err("l1_loss", S, (2, 5))],
+    "smooth_l1_loss": [_shape_err("smooth_l1_loss", S, (2, 5))],
+    "huber_loss": [_shape_err("huber_loss", S, (2, 5))],
+    "binary_cross_entropy": [_shape_err("binary_cross_entropy", S, (2, 5), ValueError)],
+    "kl_div_batchmean": [_shape_err("kl_div", S, (2, 5))],
+    "cosine_similarity": [_shape_err("cosine_similarity", S, (2, 5)),
+                          Err("dim", [S, S], IndexError, "cosine_similarity",
+                              fn=lambda a, b: F.cosine_similarity(a, b, dim=2))],
+}
+attach_errors(ROWS, ERRORS)
+

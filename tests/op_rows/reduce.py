@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 import gradgate as torch
-from tests.op_db import Op, _away, _distinct, _pos, S  # noqa: F401
+from tests.op_db import I64, Err, Op, _away, _dim_err, _distinct, _pos, S, attach_errors  # noqa: F401
 
 
 def _bits(rng, shape):  # 0.0 / 1.0: all/any see both values
@@ -161,3 +161,21 @@ SORTING = [
 ]
 
 ROWS = VAR_STD + LOGSUMEXP + ALL_ANY + NORMS + CUMULATIVE + SORTING
+
+ERRORS = {
+    "var": [Err("int", [I64], RuntimeError, "var"), _dim_err("var", lambda x: x.var(2))],
+    "std": [Err("int", [I64], RuntimeError, "std")],
+    "logsumexp": [_dim_err("logsumexp", lambda x: x.logsumexp(2))],
+    "all": [_dim_err("all", lambda x: x.all(2))],
+    "any": [_dim_err("any", lambda x: x.any(-3))],
+    "norm": [Err("int", [I64], RuntimeError, "norm"), _dim_err("norm", lambda x: x.norm(dim=2))],
+    "vector_norm": [Err("int", [I64], RuntimeError, "vector_norm")],
+    "linalg_norm": [Err("int", [I64], RuntimeError, "norm")],
+    "cumsum": [_dim_err("cumsum", lambda x: x.cumsum(2))],
+    "cumprod": [_dim_err("cumprod", lambda x: x.cumprod(-3))],
+    "sort_values": [_dim_err("sort", lambda x: x.sort(2))],
+    "argsort": [_dim_err("argsort", lambda x: x.argsort(2))],
+    "topk": [Err("k", [S], RuntimeError, "topk", fn=lambda x: x.topk(5))],
+}
+attach_errors(ROWS, ERRORS)
+

@@ -3,7 +3,7 @@ differentiable: the VJP is linear and recorded)."""
 import numpy as np
 
 import gradgate.nn.functional as F
-from tests.op_db import Op
+from tests.op_db import Err, Op, attach_errors
 
 
 def _np_axis(n_in, n_out, mode, align_corners=False, scale_factor=None):
@@ -60,3 +60,13 @@ ROWS = [
     Op("interpolate_area", lambda x: F.interpolate(x, size=(2, 3), mode="area"),
        lambda x: x.reshape(2, 2, 2, 2, 3, 2).mean(axis=(3, 5)), [(2, 2, 4, 6)], gradgrad=True),
 ]
+
+ERRORS = {
+    "interpolate_nearest_size": [
+        Err("size_and_scale", [(2, 3, 3, 4)], ValueError, "interpolate",
+            fn=lambda x: F.interpolate(x, size=(5, 7), scale_factor=2.0)),
+        Err("mode_rank", [(2, 3, 4)], NotImplementedError, "bilinear",
+            fn=lambda x: F.interpolate(x, size=5, mode="bilinear"))],
+}
+attach_errors(ROWS, ERRORS)
+

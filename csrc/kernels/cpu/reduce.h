@@ -70,6 +70,10 @@ void reduce(const ReducePlan& p, const R& r) {
       int64_t in_off;
       int64_t out_off = out_offset(o, in_off);
       auto acc = r.init();
+      if (p.red_numel == 0) {  // an empty reduced dim: the odometer below would still walk the others
+        out[out_off] = r.finish(acc, 0);
+        continue;
+      }
       if (nr == 0) {
         acc = r.step(acc, in[in_off], 0);
       } else {

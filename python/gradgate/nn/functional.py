@@ -14,6 +14,16 @@ def _reduction(reduction):
 linear = _C._linear  # linear(input, weight, bias=None): input @ weight.T + bias
 
 
+def _named(e, op, *tensors):
+    """The error `e` of a composite op's part, again, its message ending with the op and the input
+    shapes (raise it `from None`); an error that already names them is returned as it is."""
+    msg = str(e)
+    if f"[{op}" in msg:
+        return e
+    shapes = " and ".join(str(tuple(t.shape)) for t in tensors if isinstance(t, _C.Tensor))
+    return type(e)(f"{msg} [{op}: shapes {shapes}]" if shapes else f"{msg} [{op}]")
+
+
 def relu(input, inplace=False):
     return input.relu_() if inplace else input.relu()
 
@@ -31,7 +41,10 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 def gelu(input, approximate="none"):
-    return _C._gelu(input, approximate)
+    try:
+        return _C._gelu(input, approximate)
+    except RuntimeError as e:
+        raise _named(e, "gelu") from None
 
 
 def silu(input, inplace=False):
@@ -44,7 +57,7 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
-        raise ValueError("min_val cannot be greater than max_val")
+        raise ValueError(f"min_val cannot be greater than max_val [hardtanh: min_val={min_val}, max_val={max_val}]")
     return _C._hardtanh(input, inplace, min_val, max_val)
 
 
@@ -66,12 +79,18 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
                       "same size.", stacklevel=2)
-    return _C._mse_loss(input, target, _reduction(reduction))
+    try:
+        return _C._mse_loss(input, target, _reduction(reduction))
+    except RuntimeError as e:
+        raise _named(e, "mse_loss", input, target) from None
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
-    return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, _reduction(reduction))
+    try:
+        return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, _reduction(reduction))
+    except (RuntimeError, ValueError) as e:
+        raise _named(e, "binary_cross_entropy_with_logits", input, target) from None
 
 
 # ================================================================ nn family (csrc/ops/nn.cpp)
@@ -109,7 +128,18 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _C._nll_loss(input, target, weight, _reduction(reduction), ignore_index)
+    try:
+        return _C._nll_loss(input, target, weight, _reduction(reduction), ignore_index)
+    except (RuntimeError, ValueError, IndexError) as e:
+        raise _nll_error(e, "nll_loss", input, target) from None
+
+
+def _nll_error(e, op, input, target):
+    # PyTorch compares the batch sizes first (a ValueError) and then the target's other dims
+    if input.dim() >= 2 and target.dim() >= 1 and input.shape[0] != target.shape[0]:
+        e = ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                       f"({target.shape[0]}).")
+    return _named(e, op, input, target)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -145,7 +175,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if red == 2:
             return -prod.sum()
         return -prod.sum(class_dim)
-    nll = _C._nll_loss(logp, target, weight, red, ignore_index)
+    try:
+        nll = _C._nll_loss(logp, target, weight, red, ignore_index)
+    except (RuntimeError, ValueError, IndexError) as e:
+        raise _nll_error(e, "cross_entropy", input, target) from None
     if label_smoothing <= 0.0:
         return nll
     keep = (target != ignore_index).to(input.dtype)
@@ -235,7 +268,10 @@ def _warn_size(input, target):
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_size(input, target)
-    loss = (input - target).abs()
+    try:
+        loss = (input - target).abs()
+    except RuntimeError as e:
+        raise _named(e, "l1_loss", input, target) from None
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -246,19 +282,28 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _warn_size(input, target)
     if beta == 0.0:
         return l1_loss(input, target, reduction=reduction)
-    return _C._smooth_l1_loss(input, target, _reduction(reduction), beta)
+    try:
+        return _C._smooth_l1_loss(input, target, _reduction(reduction), beta)
+    except RuntimeError as e:
+        raise _named(e, "smooth_l1_loss", input, target) from None
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _warn_size(input, target)
     if weight is None:
-        return _C._huber_loss(input, target, _reduction(reduction), delta)
+        try:
+            return _C._huber_loss(input, target, _reduction(reduction), delta)
+        except RuntimeError as e:
+            raise _named(e, "huber_loss", input, target) from None
     return _reduce(_C._huber_loss(input, target, 0, delta) * weight, reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _C._binary_cross_entropy(input, target, weight, _reduction(reduction))
+    try:
+        return _C._binary_cross_entropy(input, target, weight, _reduction(reduction))
+    except (RuntimeError, ValueError) as e:
+        raise _named(e, "binary_cross_entropy", input, target) from None
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -268,12 +313,15 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                        "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                        "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                        stacklevel=2)
-    if log_target:
-        loss = target.exp() * (target - input)
-    else:
-        # xlogy(target, target): 0 where target == 0
-        zero = (target == 0).to(target.dtype)
-        loss = target * (target + zero).log() - target * input
+    try:
+        if log_target:
+            loss = target.exp() * (target - input)
+        else:
+            # xlogy(target, target): 0 where target == 0
+            zero = (target == 0).to(target.dtype)
+            loss = target * (target + zero).log() - target * input
+    except RuntimeError as e:
+        raise _named(e, "kl_div", input, target) from None
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.dim() != 0 else loss.sum()
     return _reduce(loss, reduction)
@@ -281,11 +329,14 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     # PyTorch: each input over its norm clamped below at eps, then the sum of products (SumBackward1).
-    if tuple(x1.shape) != tuple(x2.shape):
-        x1, x2 = _broadcast_pair(x1, x2)
-    n1 = _clamp_min((x1 * x1).sum(dim, keepdim=True).sqrt(), eps)
-    n2 = _clamp_min((x2 * x2).sum(dim, keepdim=True).sqrt(), eps)
-    return ((x1 / n1) * (x2 / n2)).sum(dim)
+    try:
+        if tuple(x1.shape) != tuple(x2.shape):
+            x1, x2 = _broadcast_pair(x1, x2)
+        n1 = _clamp_min((x1 * x1).sum(dim, keepdim=True).sqrt(), eps)
+        n2 = _clamp_min((x2 * x2).sum(dim, keepdim=True).sqrt(), eps)
+        return ((x1 / n1) * (x2 / n2)).sum(dim)
+    except (RuntimeError, IndexError) as e:
+        raise _named(e, "cosine_similarity", x1, x2) from None
 
 
 def _broadcast_pair(a, b):
@@ -300,7 +351,7 @@ def _broadcast_shape(a, b):
     for x, y in zip(a, b):
         if x != y and x != 1 and y != 1:
             raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
-                               "dimension [cosine_similarity]")
+                               "dimension")
         out.append(max(x, y))
     return tuple(out)
 
@@ -337,6 +388,9 @@ def pad(input, pad, mode="constant", value=None):
             "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    if mode != "circular" and 0 in tuple(input.shape)[input.dim() - k - 1:]:
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {list(input.shape)} [pad: mode {mode!r}]")
     return _pad_composite(input, pad, mode)
 
 
@@ -579,6 +633,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def adaptive_avg_pool2d(input, output_size):
+    if not isinstance(output_size, int) and input.dim() <= len(output_size):  # (PyTorch's _list_with_default)
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1} [adaptive_avg_pool2d: input of "
+                         f"shape {tuple(input.shape)}]")
     if input.dim() not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
     size = _pool_pair(output_size, "output_size", "adaptive_avg_pool2d")
@@ -799,9 +856,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         align_corners = False
     dim = input.dim() - 2
     if size is not None and scale_factor is not None:
-        raise ValueError("only one of size or scale_factor should be defined")
+        raise ValueError("only one of size or scale_factor should be defined [interpolate]")
     if size is None and scale_factor is None:
-        raise ValueError("either size or scale_factor should be defined")
+        raise ValueError("either size or scale_factor should be defined [interpolate]")
     if recompute_scale_factor and size is not None:
         raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
     if size is not None:
