@@ -15,9 +15,7 @@ Workloads:
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -33,17 +31,7 @@ except ImportError:
     torch = None
 
 import _models
-
-
-def median_time(fn, repeats, warmup=2):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+from _timing import timeit
 
 
 def libs():
@@ -57,20 +45,26 @@ def libs():
 TIME_UNITS = {"ms", "ns/elem"}
 
 
+def per_lib(make):
+    """{library name: make(lib)} for gradgate and, when installed, PyTorch."""
+    return {name: make(lib) for name, lib in libs()}
+
+
 def bench_axpy(repeats):
     n = 16 * 1024 * 1024
     rng = np.random.default_rng(0)
     a, b, c = (rng.standard_normal(n, dtype=np.float32) for _ in range(3))
     moved = 4 * n * 4  # three inputs read, one output written
-    vals, one_pass = {}, {}
-    for name, lib in libs():
-        ta, tb, tc = (lib.from_numpy(x.copy()) for x in (a, b, c))
-        vals[name] = moved / median_time(lambda: ta * tb + tc, repeats) / 1e9
-        one_pass[name] = 3 * 4 * n / median_time(lambda: ta * tb, repeats) / 1e9  # two reads, one write
-    vals["numpy"] = moved / median_time(lambda: a * b + c, repeats) / 1e9
-    one_pass["numpy"] = 3 * 4 * n / median_time(lambda: a * b, repeats) / 1e9
+    ops = per_lib(lambda lib: [lib.from_numpy(x.copy()) for x in (a, b, c)])
+    fused = {name: (lambda t=t: t[0] * t[1] + t[2]) for name, t in ops.items()}
+    single = {name: (lambda t=t: t[0] * t[1]) for name, t in ops.items()}
     dst = np.empty_like(a)
-    copy = 2 * 4 * n / median_time(lambda: np.copyto(dst, a), repeats) / 1e9
+    fused["numpy"], single["numpy"] = (lambda: a * b + c), (lambda: a * b)
+    single["copy"] = lambda: np.copyto(dst, a)
+    t_fused, t_single = timeit(fused, repeats=repeats), timeit(single, repeats=repeats)
+    vals = {k: moved / v / 1e9 for k, v in t_fused.items()}
+    one_pass = {k: 3 * 4 * n / v / 1e9 for k, v in t_single.items() if k != "copy"}  # two reads, one write
+    copy = 2 * 4 * n / t_single["copy"] / 1e9
     return [("a*b+c 16M float32, end to end (two passes)", "GB/s", vals, 0.5),
             ("a*b 16M float32, one elementwise pass", "GB/s", one_pass, None),
             ("copy 16M (warm buffer, np.copyto): the machine's copy bandwidth", "GB/s", {"numpy": copy}, None),
@@ -84,19 +78,24 @@ def bench_matmul(repeats):
         rng = np.random.default_rng(0)
         a, b = rng.standard_normal((n, n), dtype=np.float32), rng.standard_normal((n, n), dtype=np.float32)
         flops = 2 * n ** 3
-        reps = repeats * (8 if n == 256 else 1)
-        fwd, both = {}, {}
-        for name, lib in libs():
-            ta, tb = lib.from_numpy(a.copy()), lib.from_numpy(b.copy())
-            fwd[name] = flops / median_time(lambda: ta @ tb, reps) / 1e9
-            wa, wb = ta.clone().requires_grad_(True), tb.clone().requires_grad_(True)
 
-            def fwd_bwd():
+        def fwd(lib):
+            ta, tb = lib.from_numpy(a.copy()), lib.from_numpy(b.copy())
+            return lambda: ta @ tb
+
+        def fwd_bwd(lib):
+            wa, wb = lib.from_numpy(a.copy()).requires_grad_(True), lib.from_numpy(b.copy()).requires_grad_(True)
+
+            def step():
                 wa.grad = wb.grad = None
                 (wa @ wb).sum().backward()
-            both[name] = 3 * flops / median_time(fwd_bwd, reps) / 1e9
+            return step
+        inner = 8 if n == 256 else 1
+        t_fwd = timeit(per_lib(fwd), inner=inner, repeats=repeats)
+        t_both = timeit(per_lib(fwd_bwd), inner=inner, repeats=repeats)
         target = 1 / 0.9 if n == 256 else 1 / 0.95
-        rows += [(f"matmul {n}^3 fwd", "GFLOP/s", fwd, target), (f"matmul {n}^3 fwd+bwd", "GFLOP/s", both, None)]
+        rows += [(f"matmul {n}^3 fwd", "GFLOP/s", {k: flops / v / 1e9 for k, v in t_fwd.items()}, target),
+                 (f"matmul {n}^3 fwd+bwd", "GFLOP/s", {k: 3 * flops / v / 1e9 for k, v in t_both.items()}, None)]
     return rows
 
 
@@ -107,56 +106,56 @@ def bench_matmul_numpy(repeats, rows):
         if row[0].startswith("matmul") and row[0].endswith("fwd"):
             n = int(row[0].split()[1].split("^")[0])
             a, b = (np.random.default_rng(i).standard_normal((n, n), dtype=np.float32) for i in (0, 1))
-            row[2]["numpy"] = 2 * n ** 3 / median_time(lambda: a @ b, repeats * (8 if n == 256 else 1)) / 1e9
+            t = timeit({"numpy": lambda: a @ b}, inner=8 if n == 256 else 1, repeats=repeats)
+            row[2]["numpy"] = 2 * n ** 3 / t["numpy"] / 1e9
+
+
+def training_step(lib, model, loss_fn, x, y):
+    """One zero_grad / forward / loss / backward / Adam step of `model` on fixed numpy data."""
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    tx, ty = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(tx), ty).backward()
+        opt.step()
+    return step
 
 
 def bench_log_softmax(repeats):
     x = np.random.default_rng(0).standard_normal((4096, 1024), dtype=np.float32)
-    vals = {}
-    for name, lib in libs():
+
+    def make(lib):
         t = lib.from_numpy(x.copy()).requires_grad_(True)
 
         def step():
             t.grad = None
             lib.nn.functional.log_softmax(t, dim=1).sum().backward()
-        vals[name] = median_time(step, repeats) * 1e3
+        return step
+    vals = {k: v * 1e3 for k, v in timeit(per_lib(make), repeats=repeats).items()}
     return [("log_softmax(dim=1).sum() (4096, 1024) fwd+bwd", "ms", vals, 0.7)]
 
 
 def bench_convnet(repeats):
-    vals = {}
     x = np.random.default_rng(0).standard_normal((64, 1, 28, 28), dtype=np.float32)
     y = np.random.default_rng(1).integers(0, 10, 64)
-    for name, lib in libs():
-        nn = lib.nn
-        lib.manual_seed(0)
-        model = _models.lenet(nn)
-        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-        tx, ty = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
 
-        def step():
-            opt.zero_grad()
-            nn.functional.cross_entropy(model(tx), ty).backward()
-            opt.step()
-        vals[name] = median_time(step, repeats) * 1e3
+    def make(lib):
+        lib.manual_seed(0)
+        return training_step(lib, _models.lenet(lib.nn), lib.nn.functional.cross_entropy, x, y)
+    vals = {k: v * 1e3 for k, v in timeit(per_lib(make), repeats=repeats).items()}
     return [("LeNet training step, batch 64 (Adam)", "ms", vals, 0.8)]
 
 
 def bench_lstm(repeats):
-    vals = {}
     x = np.random.default_rng(0).standard_normal((35, 32, 64), dtype=np.float32)
     y = np.random.default_rng(1).standard_normal((35, 32, 128), dtype=np.float32)
-    for name, lib in libs():
-        lib.manual_seed(0)
-        model = lib.nn.LSTM(64, 128, num_layers=2)
-        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-        tx, ty = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
 
-        def step():
-            opt.zero_grad()
-            lib.nn.functional.mse_loss(model(tx)[0], ty).backward()
-            opt.step()
-        vals[name] = median_time(step, repeats) * 1e3
+    def make(lib):
+        lib.manual_seed(0)
+        lstm = lib.nn.LSTM(64, 128, num_layers=2)
+        return training_step(lib, lstm, lambda out, ty: lib.nn.functional.mse_loss(out[0], ty), x, y)
+    vals = {k: v * 1e3 for k, v in timeit(per_lib(make), repeats=repeats).items()}
     return [("LSTM 2x128 training step, seq 35, batch 32 (Adam)", "ms", vals, None)]
 
 
@@ -173,10 +172,10 @@ def bench_unary(repeats):
            ("log1p", lambda L, x: L.log1p(x), pos), ("erf", lambda L, x: L.erf(x), real)]
     rows = []
     for op, f, data in ops:
-        vals = {}
-        for name, lib in libs():
+        def make(lib, f=f, data=data):
             t = lib.from_numpy(data.copy())
-            vals[name] = median_time(lambda: f(lib, t), repeats) / n * 1e9
+            return lambda: f(lib, t)
+        vals = {k: v / n * 1e9 for k, v in timeit(per_lib(make), repeats=repeats).items()}
         rows.append((f"{op} 16M float32", "ns/elem", vals, None))
     return rows
 

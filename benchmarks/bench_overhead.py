@@ -18,9 +18,7 @@ reported. Both libraries run with 2 threads.
 import argparse
 import os
 import platform
-import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -36,6 +34,7 @@ except ImportError:
     torch = None
 
 import _models
+from _timing import timeit
 
 CHAIN_LEN = 200
 THREADS = 2
@@ -43,23 +42,6 @@ THREADS = 2
 
 # ---------------------------------------------------------------------------------------------
 # timing
-
-def timeit(fns, inner, repeats, warmup):
-    """Median seconds per call for each fn in the dict `fns`: `repeats` blocks of `inner` calls,
-    the libraries taking turns block by block so that drift and noise on a shared machine
-    hit them alike."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            for _ in range(inner):
-                fn()
-            times[name].append((time.perf_counter() - t0) / inner)
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
 
 # ---------------------------------------------------------------------------------------------
 # workload 1: the 200-op chain

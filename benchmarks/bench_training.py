@@ -19,9 +19,7 @@ resident memory (RSS) grew: it should stay flat.
 import argparse
 import os
 import platform
-import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -37,6 +35,7 @@ except ImportError:
     torch = None
 
 import _models
+from _timing import timeit
 
 # workload -> (label, target as gradgate's time over PyTorch's, steps per timed block)
 WORKLOADS = {
@@ -97,21 +96,6 @@ def check_same(key, steps, n=3):
         a, b = np.array(losses["gradgate"]), np.array(losses["torch"])
         if not np.allclose(a, b, rtol=1e-4, atol=1e-5):
             raise SystemExit(f"{key}: gradgate and PyTorch disagree on the first losses: {a} vs {b}")
-
-
-def timeit(steps, inner, repeats, warmup):
-    """Median seconds per step for each library, timed blocks alternating between them."""
-    for step in steps.values():
-        for _ in range(warmup):
-            step()
-    times = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            t0 = time.perf_counter()
-            for _ in range(inner):
-                step()
-            times[name].append((time.perf_counter() - t0) / inner)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def rss_mb():
