@@ -18,20 +18,10 @@ reported. Both libraries run with 2 threads.
 import argparse
 import os
 import platform
-import sys
 
 import numpy as np
 
-try:  # run from a checkout without installing
-    import gradgate
-except ImportError:
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-    import gradgate
-
-try:
-    import torch
-except ImportError:
-    torch = None
+from _libs import gradgate, torch
 
 import _models
 from _timing import timeit
