@@ -410,6 +410,21 @@ def test_large_elementwise_and_matmul():
     np.testing.assert_allclose(ta.t().sum(1).numpy(), a.sum(0), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_contiguous_copies_split_over_threads(threads):
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        src = np.random.default_rng(2).standard_normal(300_001).astype(np.float32)  # several tasks, odd tail
+        t = torch.from_numpy(src.copy())
+        np.testing.assert_array_equal(t.clone().numpy(), src)
+        dst = torch.zeros(300_001)
+        assert dst.copy_(t) is dst
+        np.testing.assert_array_equal(dst.numpy(), src)
+    finally:
+        torch.set_num_threads(old)
+
+
 def test_special_values():
     t = torch.tensor([0.0, -1.0, float("inf"), float("nan")])
     out = t.log().numpy()

@@ -23,10 +23,19 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   check_same_device(dst, src, "copy_");
   if (src->sizes != dst->sizes) broadcast_shapes(dst->sizes, src->sizes, "copy_");
   if (dst->numel() == 0) return;
-  // A plain byte copy when nothing needs converting or rearranging.
+  // A plain byte copy when nothing needs converting or rearranging; split over threads like any
+  // other elementwise pass when the two ranges do not overlap (one thread cannot fill the memory bus).
   if (src->dtype == dst->dtype && src->sizes == dst->sizes && src->is_contiguous() && dst->is_contiguous()) {
-    if (src->raw_data() != dst->raw_data())
-      std::memmove(dst->raw_data(), src->raw_data(), dst->numel() * dst->element_size());
+    char* d = static_cast<char*>(dst->raw_data());
+    const char* s = static_cast<const char*>(src->raw_data());
+    const int64_t item = dst->element_size(), bytes = dst->numel() * item;
+    if (d == s) return;
+    if (d + bytes <= s || s + bytes <= d)
+      cpu::parallel_for_small(0, dst->numel(), cpu::kGrainSize, [&](int64_t b, int64_t e) {
+        std::memcpy(d + b * item, s + b * item, (e - b) * item);
+      });
+    else
+      std::memmove(d, s, bytes);
     return;
   }
   cpu::LoopPlan plan(dst, {&src});
