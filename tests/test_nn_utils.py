@@ -1,5 +1,5 @@
 """nn.utils (clip_grad_norm_, clip_grad_value_, parameters_to_vector, vector_to_parameters) and
-nn.ModuleDict / nn.Unflatten / nn.Bilinear against PyTorch."""
+nn.ModuleList / nn.ModuleDict / nn.Unflatten / nn.Bilinear against PyTorch."""
 import math
 
 import numpy as np
@@ -110,6 +110,54 @@ def test_module_dict():
         gg.nn.ModuleDict([gg.nn.ReLU()])
     d.clear()
     assert len(d) == 0
+
+
+def _module_list_edits(nn):
+    """The same ModuleList edits on either library; returns the list and each step's repr / keys."""
+    layers = [nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)]
+    ml = nn.ModuleList(layers[:2])
+    seen = []
+    ml.append(layers[2])
+    ml.extend(layers[3:4])
+    ml.insert(1, layers[4])
+    seen.append(repr(ml))
+    ml[0] = nn.Identity()
+    del ml[1]
+    seen.append(list(ml.state_dict().keys()))
+    popped = ml.pop(-1)
+    ml += [popped]
+    seen.append([type(m).__name__ for m in ml[1:3]] + [type(ml[1:3]).__name__, type(ml[-1]).__name__])
+    del ml[::2]
+    seen.append(repr(ml + nn.ModuleList([nn.Sigmoid()])))
+    seen.append([k for k, _ in ml.named_parameters()])
+    return ml, seen
+
+
+def _sequential_edits(nn):
+    from collections import OrderedDict
+    seq = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 3)), ("act", nn.ReLU()), ("out", nn.Linear(3, 1))]))
+    seen = [list(seq.state_dict().keys()), repr(seq[1:])]
+    seq[0] = nn.Linear(2, 3)
+    seen.append(list(seq.state_dict().keys()))
+    del seq[1]
+    seen.append(list(seq.state_dict().keys()))
+    seq.append(nn.Sigmoid()).insert(0, nn.Identity())
+    seq.extend([nn.Tanh()])
+    seen += [repr(seq), type(seq.pop(1)).__name__, repr(seq + nn.Sequential(nn.ReLU()))]
+    return seq, seen
+
+
+@pytest.mark.parametrize("edits", [_module_list_edits, _sequential_edits])
+def test_module_sequences_match_torch(edits):
+    gl, gseen = edits(gg.nn)
+    tl, tseen = edits(torch.nn)
+    assert gseen == tseen
+    assert len(gl) == len(tl) and repr(gl) == repr(tl)
+    for bad in (lambda m: m[5], lambda m: m[-6], lambda m: m.__setitem__(9, gg.nn.ReLU())):
+        with pytest.raises(IndexError, match="out of range"):
+            bad(edits(gg.nn)[0])
+    with pytest.raises(TypeError):
+        gg.nn.ModuleList().extend(gg.nn.ReLU())
 
 
 @pytest.mark.parametrize("dim,sizes,shape", [(1, (2, 3), (4, 6)), (-1, (2, -1), (3, 8)), (0, (1, 2, 2), (4, 3))])

@@ -1,5 +1,6 @@
 """nn.Module and the layers built on it."""
 import math
+import operator
 from collections import OrderedDict
 
 from .. import _C
@@ -45,8 +46,12 @@ class Module:
                 raise AttributeError("cannot assign parameters or modules before Module.__init__() call")
             object.__setattr__(self, name, value)
             return
+        # Drop the name from the other registries; the one that takes the value keeps its place, so
+        # a replaced submodule or parameter keeps its position in state_dict and named_* (as in PyTorch).
+        home = (self._parameters if isinstance(value, Parameter) else self._modules if isinstance(value, Module)
+                else self._buffers if isinstance(value, Tensor) else None)
         for d in (self._parameters, self._buffers, self._modules):
-            if name in d and not (d is self._buffers and isinstance(value, Tensor)):
+            if name in d and d is not home:
                 del d[name]
         if isinstance(value, Parameter):
             self.__dict__.pop(name, None)
@@ -316,7 +321,65 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: submodules addressed by position. Deleting or inserting
+    renumbers the keys "0", "1", ..., as PyTorch does."""
+
+    def _key_at(self, idx):
+        idx = operator.index(idx)
+        if not -len(self) <= idx < len(self):
+            raise IndexError(f"index {idx} is out of range")
+        return list(self._modules)[idx % len(self)]
+
+    def _renumber(self, modules):
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self._modules[str(i)] = m
+
+    def __setitem__(self, idx, module):
+        setattr(self, self._key_at(idx), module)
+
+    def __delitem__(self, idx):
+        modules = list(self._modules.values())
+        del modules[idx if isinstance(idx, slice) else list(self._modules).index(self._key_at(idx))]
+        self._renumber(modules)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        if not hasattr(modules, "__iter__"):
+            raise TypeError(f"{type(self).__name__}.extend should be called with an iterable, but got "
+                            + type(modules).__name__)
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        if not -len(self) <= index <= len(self):
+            raise IndexError(f"Index out of range: {index}")
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+        return self
+
+    def pop(self, key=-1):
+        module = self[key]
+        del self[key]
+        return module
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+
+class Sequential(_ModuleSequence):
     def __init__(self, *args):
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
@@ -331,46 +394,30 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def __getitem__(self, i):
-        mods = list(self._modules.values())
-        if isinstance(i, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[i]))
-        return mods[i]
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._key_at(idx)]
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, m):
-        self.add_module(str(len(self)), m)
-        return self
+    def __add__(self, other):
+        return Sequential(*self, *other)
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
+    """Submodules held in a list, registered under the keys "0", "1", ..."""
+
     def __init__(self, modules=None):
         super().__init__()
-        for m in modules or []:
-            self.append(m)
+        if modules is not None:
+            self.extend(modules)
 
-    def append(self, m):
-        self.add_module(str(len(self._modules)), m)
-        return self
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ModuleList(list(self._modules.values())[idx])
+        return self._modules[self._key_at(idx)]
 
-    def extend(self, ms):
-        for m in ms:
-            self.append(m)
-        return self
-
-    def __getitem__(self, i):
-        return list(self._modules.values())[i]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __add__(self, other):
+        return ModuleList(list(self) + list(other))
 
 
 class Identity(Module):
