@@ -475,3 +475,16 @@ def test_linear_bias_is_optional_and_keyword():
     np.testing.assert_allclose(GF.linear(gg.tensor(x), gg.tensor(w)).numpy(), want, rtol=1e-12)
     np.testing.assert_allclose(GF.linear(input=gg.tensor(x), weight=gg.tensor(w), bias=gg.tensor(b)).numpy(),
                                TF.linear(torch.tensor(x), torch.tensor(w), bias=torch.tensor(b)).numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_loss_size_warning_points_at_the_caller(loss):
+    with pytest.warns(UserWarning, match="target size") as record:
+        getattr(gg.nn.functional, loss)(gg.rand(3, 4), gg.rand(4))
+    assert record[0].filename == __file__
+
+
+def test_kl_div_mean_warning_points_at_the_caller():
+    with pytest.warns(UserWarning, match="batchmean") as record:
+        gg.nn.functional.kl_div(gg.rand(3, 4), gg.rand(3, 4))
+    assert record[0].filename == __file__

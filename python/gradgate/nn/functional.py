@@ -1,4 +1,6 @@
 """gradgate.nn.functional: stateless layers and losses."""
+import functools
+
 from .. import _C
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
@@ -24,6 +26,21 @@ def _named(e, op, *tensors):
     return type(e)(f"{msg} [{op}: shapes {shapes}]" if shapes else f"{msg} [{op}]")
 
 
+def _names_errors(op, rename=_named):
+    """Decorator for a composite op: an error raised by one of its parts comes out as
+    rename(error, op, its first two tensor arguments), i.e. naming the op the user called."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def named(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except (RuntimeError, ValueError, IndexError) as e:
+                tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, _C.Tensor)][:2]
+                raise rename(e, op, *tensors) from None
+        return named
+    return wrap
+
+
 def relu(input, inplace=False):
     return input.relu_() if inplace else input.relu()
 
@@ -40,11 +57,9 @@ def elu(input, alpha=1.0, inplace=False):
     return _C._elu(input, inplace, alpha)
 
 
+@_names_errors("gelu")
 def gelu(input, approximate="none"):
-    try:
-        return _C._gelu(input, approximate)
-    except RuntimeError as e:
-        raise _named(e, "gelu") from None
+    return _C._gelu(input, approximate)
 
 
 def silu(input, inplace=False):
@@ -73,24 +88,20 @@ def tanh(input):
     return input.tanh()
 
 
+@_names_errors("mse_loss")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     if input.shape != target.shape:
         import warnings
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
-                      "same size.", stacklevel=2)
-    try:
-        return _C._mse_loss(input, target, _reduction(reduction))
-    except RuntimeError as e:
-        raise _named(e, "mse_loss", input, target) from None
+                      "same size.", stacklevel=3)  # past the _names_errors wrapper
+    return _C._mse_loss(input, target, _reduction(reduction))
 
 
+@_names_errors("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
-    try:
-        return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, _reduction(reduction))
-    except (RuntimeError, ValueError) as e:
-        raise _named(e, "binary_cross_entropy_with_logits", input, target) from None
+    return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, _reduction(reduction))
 
 
 # ================================================================ nn family (csrc/ops/nn.cpp)
@@ -126,20 +137,18 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return input.log_softmax(dim, dtype)
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    try:
-        return _C._nll_loss(input, target, weight, _reduction(reduction), ignore_index)
-    except (RuntimeError, ValueError, IndexError) as e:
-        raise _nll_error(e, "nll_loss", input, target) from None
-
-
 def _nll_error(e, op, input, target):
     # PyTorch compares the batch sizes first (a ValueError) and then the target's other dims
     if input.dim() >= 2 and target.dim() >= 1 and input.shape[0] != target.shape[0]:
         e = ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
                        f"({target.shape[0]}).")
     return _named(e, op, input, target)
+
+
+@_names_errors("nll_loss", _nll_error)
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _C._nll_loss(input, target, weight, _reduction(reduction), ignore_index)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -262,81 +271,69 @@ def _warn_size(input, target):
     if tuple(input.shape) != tuple(target.shape):
         _warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                        "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
-                       "same size.", stacklevel=3)
+                       "same size.", stacklevel=4)  # loss, _names_errors wrapper, caller
 
 
+@_names_errors("l1_loss")
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_size(input, target)
-    try:
-        loss = (input - target).abs()
-    except RuntimeError as e:
-        raise _named(e, "l1_loss", input, target) from None
+    loss = (input - target).abs()
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
 
 
+@_names_errors("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_size(input, target)
     if beta == 0.0:
         return l1_loss(input, target, reduction=reduction)
-    try:
-        return _C._smooth_l1_loss(input, target, _reduction(reduction), beta)
-    except RuntimeError as e:
-        raise _named(e, "smooth_l1_loss", input, target) from None
+    return _C._smooth_l1_loss(input, target, _reduction(reduction), beta)
 
 
+@_names_errors("huber_loss")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _warn_size(input, target)
     if weight is None:
-        try:
-            return _C._huber_loss(input, target, _reduction(reduction), delta)
-        except RuntimeError as e:
-            raise _named(e, "huber_loss", input, target) from None
+        return _C._huber_loss(input, target, _reduction(reduction), delta)
     return _reduce(_C._huber_loss(input, target, 0, delta) * weight, reduction)
 
 
+@_names_errors("binary_cross_entropy")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    try:
-        return _C._binary_cross_entropy(input, target, weight, _reduction(reduction))
-    except (RuntimeError, ValueError) as e:
-        raise _named(e, "binary_cross_entropy", input, target) from None
+    return _C._binary_cross_entropy(input, target, weight, _reduction(reduction))
 
 
+@_names_errors("kl_div")
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction == "mean":
         _warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                        "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                        "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-                       stacklevel=2)
-    try:
-        if log_target:
-            loss = target.exp() * (target - input)
-        else:
-            # xlogy(target, target): 0 where target == 0
-            zero = (target == 0).to(target.dtype)
-            loss = target * (target + zero).log() - target * input
-    except RuntimeError as e:
-        raise _named(e, "kl_div", input, target) from None
+                       stacklevel=3)  # past the _names_errors wrapper
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(target, target): 0 where target == 0
+        zero = (target == 0).to(target.dtype)
+        loss = target * (target + zero).log() - target * input
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.dim() != 0 else loss.sum()
     return _reduce(loss, reduction)
 
 
+@_names_errors("cosine_similarity")
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     # PyTorch: each input over its norm clamped below at eps, then the sum of products (SumBackward1).
-    try:
-        if tuple(x1.shape) != tuple(x2.shape):
-            x1, x2 = _broadcast_pair(x1, x2)
-        n1 = _clamp_min((x1 * x1).sum(dim, keepdim=True).sqrt(), eps)
-        n2 = _clamp_min((x2 * x2).sum(dim, keepdim=True).sqrt(), eps)
-        return ((x1 / n1) * (x2 / n2)).sum(dim)
-    except (RuntimeError, IndexError) as e:
-        raise _named(e, "cosine_similarity", x1, x2) from None
+    if tuple(x1.shape) != tuple(x2.shape):
+        x1, x2 = _broadcast_pair(x1, x2)
+    n1 = _clamp_min((x1 * x1).sum(dim, keepdim=True).sqrt(), eps)
+    n2 = _clamp_min((x2 * x2).sum(dim, keepdim=True).sqrt(), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
 def _broadcast_pair(a, b):
