@@ -325,23 +325,29 @@ class _ModuleSequence(Module):
     """What Sequential and ModuleList share: submodules addressed by position. Deleting or inserting
     renumbers the keys "0", "1", ..., as PyTorch does."""
 
-    def _key_at(self, idx):
+    def _position(self, idx):
         idx = operator.index(idx)
         if not -len(self) <= idx < len(self):
             raise IndexError(f"index {idx} is out of range")
-        return list(self._modules)[idx % len(self)]
+        return idx % len(self)
+
+    def _key_at(self, idx):
+        return list(self._modules)[self._position(idx)]
 
     def _renumber(self, modules):
         self._modules.clear()
         for i, m in enumerate(modules):
             self._modules[str(i)] = m
 
+    def __getitem__(self, idx):
+        return self._sliced(idx) if isinstance(idx, slice) else self._modules[self._key_at(idx)]
+
     def __setitem__(self, idx, module):
         setattr(self, self._key_at(idx), module)
 
     def __delitem__(self, idx):
         modules = list(self._modules.values())
-        del modules[idx if isinstance(idx, slice) else list(self._modules).index(self._key_at(idx))]
+        del modules[idx if isinstance(idx, slice) else self._position(idx)]
         self._renumber(modules)
 
     def __len__(self):
@@ -394,10 +400,8 @@ class Sequential(_ModuleSequence):
             x = m(x)
         return x
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._key_at(idx)]
+    def _sliced(self, idx):  # keeps the keys, as PyTorch's Sequential does
+        return Sequential(OrderedDict(list(self._modules.items())[idx]))
 
     def __add__(self, other):
         return Sequential(*self, *other)
@@ -411,10 +415,8 @@ class ModuleList(_ModuleSequence):
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return ModuleList(list(self._modules.values())[idx])
-        return self._modules[self._key_at(idx)]
+    def _sliced(self, idx):
+        return ModuleList(list(self._modules.values())[idx])
 
     def __add__(self, other):
         return ModuleList(list(self) + list(other))
