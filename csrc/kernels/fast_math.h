@@ -48,6 +48,15 @@
 
 namespace gg::fastmath {
 
+// c0 x^n + c1 x^(n-1) + ... + cn by Horner's rule (highest coefficient first): the one form every
+// polynomial here is evaluated in, each step a multiply-add.
+template <class... C>
+GG_HOST_DEVICE GG_FORCE_INLINE float horner(float x, float c0, C... cs) {
+  float p = c0;
+  ((p = p * x + cs), ...);
+  return p;
+}
+
 GG_HOST_DEVICE GG_FORCE_INLINE float pow2i(int32_t n) {  // 2^n for n in [-126, 127]
   const int32_t bits = (n + 127) << 23;
   float f;
@@ -65,12 +74,8 @@ GG_HOST_DEVICE GG_FORCE_INLINE float exp_reduce(float x, int32_t& n) {
 
 // e^r - 1 for |r| <= ln2 / 2: r + r^2 P(r), Cephes' expf polynomial; no cancellation near 0.
 GG_HOST_DEVICE GG_FORCE_INLINE float expm1_reduced(float r) {
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
+  const float p = horner(r, 1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+                         1.6666665459e-1f, 5.0000001201e-1f);
   return p * r * r + r;
 }
 
@@ -120,15 +125,8 @@ GG_HOST_DEVICE GG_FORCE_INLINE float log_reduce(float x, float& k) {
 // log(1 + f) - f for 1 + f in [sqrt(1/2), sqrt(2)): -f^2 / 2 + f^3 P(f), Cephes' logf polynomial.
 GG_HOST_DEVICE GG_FORCE_INLINE float log1p_tail(float f) {
   const float z = f * f;
-  float p = 7.0376836292e-2f;
-  p = p * f - 1.1514610310e-1f;
-  p = p * f + 1.1676998740e-1f;
-  p = p * f - 1.2420140846e-1f;
-  p = p * f + 1.4249322787e-1f;
-  p = p * f - 1.6668057665e-1f;
-  p = p * f + 2.0000714765e-1f;
-  p = p * f - 2.4999993993e-1f;
-  p = p * f + 3.3333331174e-1f;
+  const float p = horner(f, 7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f, -1.2420140846e-1f,
+                         1.4249322787e-1f, -1.6668057665e-1f, 2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f);
   return p * f * z - 0.5f * z;
 }
 
@@ -173,11 +171,7 @@ GG_HOST_DEVICE GG_FORCE_INLINE float tanh(float x) {
   const float ax = x < 0 ? -x : x;
   // Near 0: the odd Taylor series (next term < 2e-8 relative below 0.3).
   const float x2 = x * x;
-  float small = 62.0f / 2835.0f;
-  small = small * x2 - 17.0f / 315.0f;
-  small = small * x2 + 2.0f / 15.0f;
-  small = small * x2 - 1.0f / 3.0f;
-  small = x + x * x2 * small;
+  const float small = x + x * x2 * horner(x2, 62.0f / 2835.0f, -17.0f / 315.0f, 2.0f / 15.0f, -1.0f / 3.0f);
   // Elsewhere: 1 - 2 / (e^{2|x|} + 1), with the sign put back.
   const float e = fastmath::exp(2.0f * (ax < 20.0f ? ax : 20.0f));
   float big = 1.0f - 2.0f / (e + 1.0f);
@@ -190,12 +184,8 @@ GG_HOST_DEVICE GG_FORCE_INLINE float tanh(float x) {
 // with rounded coefficients); c0 = 2 / sqrt(pi) is carried as hi + lo, its rounding alone being half an ulp.
 GG_HOST_DEVICE GG_FORCE_INLINE float erf_small(float x) {
   const float z = x * x;
-  float q = 7.919110794e-05f;
-  q = q * z - 8.031137404e-04f;
-  q = q * z + 5.190899130e-03f;
-  q = q * z - 2.685531229e-02f;
-  q = q * z + 1.128362715e-01f;
-  q = q * z - 3.761263192e-01f;
+  const float q = horner(z, 7.919110794e-05f, -8.031137404e-04f, 5.190899130e-03f, -2.685531229e-02f,
+                         1.128362715e-01f, -3.761263192e-01f);
   return x * 1.128379107e+00f + x * (z * q + 6.057390323e-08f);  // lo > 0: erf(-0) = -0
 }
 
@@ -206,16 +196,9 @@ GG_HOST_DEVICE GG_FORCE_INLINE float erf_small(float x) {
 GG_HOST_DEVICE GG_FORCE_INLINE float erfc_tail(float a) {
   a = a < 10.1f ? a : 10.1f;
   const float t = 2.0f / (2.0f + a);
-  float h = -7.464638352e-02f;
-  h = h * t + 3.521384001e-01f;
-  h = h * t - 6.124603152e-01f;
-  h = h * t + 4.078134298e-01f;
-  h = h * t - 1.090109870e-01f;
-  h = h * t + 2.357956618e-01f;
-  h = h * t + 2.347183228e-01f;
-  h = h * t + 2.836610973e-01f;
-  h = h * t + 2.819784284e-01f;
-  h = h * t + 3.776777930e-06f;
+  const float h = horner(t, -7.464638352e-02f, 3.521384001e-01f, -6.124603152e-01f, 4.078134298e-01f,
+                         -1.090109870e-01f, 2.357956618e-01f, 2.347183228e-01f, 2.836610973e-01f, 2.819784284e-01f,
+                         3.776777930e-06f);
   const float a2 = a * a, a2_lo = __builtin_fmaf(a, a, -a2);
   return fastmath::exp(-a2) * (1.0f - a2_lo) * h;
 }
