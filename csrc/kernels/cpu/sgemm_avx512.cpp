@@ -213,22 +213,31 @@ std::pair<int64_t, int64_t> share(int64_t items, int64_t unit, int part, int par
   return {std::min(items, b * unit), std::min(items, e * unit)};
 }
 
-// One thread's share of a GEMM: rows [row_begin, row_end) of C, column panels [panel_begin, panel_end) of each
-// B block. Thread t of n packs the t-th share of each B block's panels into the shared `bpack`.
-GG_AVX512 void run_share(const Problem& p, int thread, int nthreads, SpinBarrier* barrier, float* bpack,
-                         float* apack, int64_t row_begin, int64_t row_end, int64_t panel_begin, int64_t panel_end) {
+// One thread's part of a GEMM: rows [row_begin, row_end) of C by column panels [panel_begin, panel_end) of each
+// block of B's columns. With `shared_b`, B is packed a block at a time into `bpack`, thread t of n packing the
+// t-th share of the block's panels between two waits at `barrier` (null when alone). Otherwise the thread packs
+// each of its panels into `bpack` (its own) just before using it, where it stays in L1 for all of its rows: for
+// a C whose rows fit in one block of A this reads B once, without barriers, and without a trip to L2 for
+// the packed copy.
+GG_AVX512 void run_share(const Problem& p, bool shared_b, SpinBarrier* barrier, int thread, int nthreads,
+                         float* bpack, float* apack, int64_t row_begin, int64_t row_end, int64_t panel_begin,
+                         int64_t panel_end) {
   for (int64_t jc = 0; jc < p.N; jc += kNC) {
     const int64_t nc = std::min(kNC, p.N - jc), panels = (nc + kNR - 1) / kNR;
+    auto b_source = [&](int64_t jp, int64_t pc) {
+      const int64_t j = jc + jp * kNR;
+      return p.tb ? p.B + j * p.ldb + pc : p.B + pc * p.ldb + j;
+    };
     for (int64_t pc = 0; pc < p.K; pc += kKC) {
       const int64_t kc = std::min(kKC, p.K - pc);
-      if (barrier && (jc | pc)) barrier->wait();  // the previous block is no longer read
-      const auto [jp0, jp1] = share(panels, 1, thread, nthreads);
-      if (jp0 < jp1) {
-        const int64_t j = jc + jp0 * kNR;
-        const float* src = p.tb ? p.B + j * p.ldb + pc : p.B + pc * p.ldb + j;
-        pack_panels(bpack + jp0 * kc * kNR, kNR, std::min(jp1 * kNR, nc) - jp0 * kNR, kc, src, p.ldb, p.tb);
+      if (shared_b) {
+        if (barrier && (jc | pc)) barrier->wait();  // the previous block is no longer read
+        const auto [jp0, jp1] = share(panels, 1, thread, nthreads);
+        if (jp0 < jp1)
+          pack_panels(bpack + jp0 * kc * kNR, kNR, std::min(jp1 * kNR, nc) - jp0 * kNR, kc, b_source(jp0, pc),
+                      p.ldb, p.tb);
+        if (barrier) barrier->wait();
       }
-      if (barrier) barrier->wait();
       const float beta = pc == 0 ? p.beta : 1.f;
       const int64_t jp_end = std::min(panel_end, panels);
       for (int64_t ic = row_begin; ic < row_end; ic += kMC) {
@@ -236,12 +245,15 @@ GG_AVX512 void run_share(const Problem& p, int thread, int nthreads, SpinBarrier
         pack_panels(apack, kMR, mc, kc, p.ta ? p.A + pc * p.lda + ic : p.A + ic * p.lda + pc, p.lda, !p.ta);
         for (int64_t jp = panel_begin; jp < jp_end; ++jp) {
           const int64_t j = jc + jp * kNR, cols = std::min<int64_t>(kNR, p.N - j);
-          const __mmask16 last_mask = low_lanes(cols > 16 ? cols - 16 : cols);
-          for (int64_t ir = 0; ir < mc; ir += kMR) {
-            const int64_t rows = std::min<int64_t>(kMR, mc - ir);
-            kKernels.k[rows - 1][cols > 16](kc, apack + ir * kc, bpack + jp * kc * kNR,
-                                            p.C + (ic + ir) * p.ldc + j, p.ldc, p.alpha, beta, last_mask);
+          const float* panel = bpack + jp * kc * kNR;
+          if (!shared_b) {
+            pack_panels(bpack, kNR, cols, kc, b_source(jp, pc), p.ldb, p.tb);
+            panel = bpack;
           }
+          const __mmask16 last_mask = low_lanes(cols > 16 ? cols - 16 : cols);
+          for (int64_t ir = 0; ir < mc; ir += kMR)
+            kKernels.k[std::min<int64_t>(kMR, mc - ir) - 1][cols > 16](
+                kc, apack + ir * kc, panel, p.C + (ic + ir) * p.ldc + j, p.ldc, p.alpha, beta, last_mask);
         }
       }
     }
@@ -258,28 +270,28 @@ bool sgemm_avx512(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
   const int64_t panels_max = (std::min(N, kNC) + kNR - 1) / kNR;
   const int nthreads =
       in_parallel_region() || double(M) * double(N) * double(K) < kParallelMacs ? 1 : get_num_threads();
-  // B's shared block, then each thread's block of A.
-  float* bpack = tl_scratch.get(panels_max * kNR * kKC + nthreads * kMC * kKC);
-  auto apack = [&](int64_t t) { return bpack + panels_max * kNR * kKC + t * kMC * kKC; };
+  const bool shared_b = M > kMC;
+  // Packing space: B's shared block (or each thread's panel), then each thread's block of A.
+  const int64_t b_floats = shared_b ? panels_max * kNR * kKC : nthreads * kNR * kKC;
+  float* scratch = tl_scratch.get(b_floats + nthreads * kMC * kKC);
+  auto bpack = [&](int64_t t) { return shared_b ? scratch : scratch + t * kNR * kKC; };
+  auto apack = [&](int64_t t) { return scratch + b_floats + t * kMC * kKC; };
   if (nthreads == 1) {
-    run_share(p, 0, 1, nullptr, bpack, apack(0), 0, M, 0, panels_max);
+    run_share(p, shared_b, nullptr, 0, 1, bpack(0), apack(0), 0, M, 0, panels_max);
     return true;
   }
-  // Split C by rows (each thread packs only its own rows of A) unless splitting by column panels
-  // leaves the busiest thread less to do, as for a short C.
-  const int64_t busiest_rows = std::min(M, (M + kMR * nthreads - 1) / (kMR * nthreads) * kMR);
-  const int64_t busiest_panels = (panels_max + nthreads - 1) / nthreads;
-  const int64_t row_work = busiest_rows * std::min(N, kNC), col_work = busiest_panels * kNR * M;
-  const bool by_rows = row_work <= col_work;
+  // Threads split C by rows (each packs only its rows of A), or, for a short C with enough column panels,
+  // by panels (each packs all of A).
+  const bool by_rows = shared_b || panels_max < 2 * nthreads;
   SpinBarrier barrier(nthreads);
   // One index per pool thread, all running at once: the barrier needs every one of them.
   parallel_for(0, nthreads, 1, [&](int64_t t, int64_t) {
     if (by_rows) {
       auto [r0, r1] = share(M, kMR, int(t), nthreads);
-      run_share(p, int(t), nthreads, &barrier, bpack, apack(t), r0, r1, 0, panels_max);
+      run_share(p, shared_b, &barrier, int(t), nthreads, bpack(t), apack(t), r0, r1, 0, panels_max);
     } else {
       auto [c0, c1] = share(panels_max, 1, int(t), nthreads);
-      run_share(p, int(t), nthreads, &barrier, bpack, apack(t), 0, M, c0, c1);
+      run_share(p, shared_b, &barrier, int(t), nthreads, bpack(t), apack(t), 0, M, c0, c1);
     }
   });
   return true;
