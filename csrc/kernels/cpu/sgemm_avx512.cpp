@@ -1,16 +1,15 @@
-// float32 GEMM for CPUs with AVX-512, in the BLIS layout: B is packed once per (K, N) block and
-// shared by every thread, each thread packs its own blocks of A, and a 12 x 32 register tile does
-// the multiply-adds. Split over our threads, OpenBLAS could not share its packed B (each thread packed
-// all of it), and on one core it trailed MKL by 4% at 1024^3 and 25% at 128^3. K is never split
-// and a tile's arithmetic does not depend on which thread runs it: the same bits at every thread count.
+// float32 GEMM for CPUs with AVX-512, in the BLIS layout: blocks of A and B packed into panels, a
+// 12 x 32 register tile doing the multiply-adds. Threads take a share of C's columns (or rows) and
+// pack what they read themselves: reading panels another core packed, or waiting at a barrier for
+// them, cost 5-25% at two threads. OpenBLAS, which this replaces for float32 on such CPUs, trailed
+// MKL by 4% at 1024^3 and 25% at 128^3 on one core and by 4-25% on two. K is never split and a tile's
+// arithmetic does not depend on which thread runs it: the same bits at every thread count.
 #include "kernels/cpu/blas.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include <sched.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -171,28 +170,6 @@ constexpr auto kernel_table(std::integer_sequence<int, R...>) {
 }
 constexpr auto kKernels = kernel_table(std::make_integer_sequence<int, kMR>{});
 
-// Every thread of a GEMM waits here between packing B and using it, and before the next block is packed.
-class SpinBarrier {
- public:
-  explicit SpinBarrier(int n) : n_(n) {}
-  void wait() {
-    const int gen = gen_.load(std::memory_order_acquire);
-    if (count_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
-      count_.store(0, std::memory_order_relaxed);
-      gen_.fetch_add(1, std::memory_order_release);
-      return;
-    }
-    for (int i = 1; gen_.load(std::memory_order_acquire) == gen; ++i) {
-      _mm_pause();
-      if (i % 1024 == 0) sched_yield();  // a descheduled partner must get the core back
-    }
-  }
-
- private:
-  const int n_;
-  std::atomic<int> count_{0}, gen_{0};
-};
-
 struct Problem {
   bool ta, tb;
   int64_t M, N, K;
@@ -213,43 +190,28 @@ std::pair<int64_t, int64_t> share(int64_t items, int64_t unit, int part, int par
   return {std::min(items, b * unit), std::min(items, e * unit)};
 }
 
-// One thread's part of a GEMM: rows [row_begin, row_end) of C by column panels [panel_begin, panel_end) of each
-// block of B's columns. With `shared_b`, B is packed a block at a time into `bpack`, thread t of n packing the
-// t-th share of the block's panels between two waits at `barrier` (null when alone). Otherwise the thread packs
-// each of its panels into `bpack` (its own) just before using it, where it stays in L1 for all of its rows: for
-// a C whose rows fit in one block of A this reads B once, without barriers, and without a trip to L2 for
-// the packed copy.
-GG_AVX512 void run_share(const Problem& p, bool shared_b, SpinBarrier* barrier, int thread, int nthreads,
-                         float* bpack, float* apack, int64_t row_begin, int64_t row_end, int64_t panel_begin,
-                         int64_t panel_end) {
-  for (int64_t jc = 0; jc < p.N; jc += kNC) {
-    const int64_t nc = std::min(kNC, p.N - jc), panels = (nc + kNR - 1) / kNR;
-    auto b_source = [&](int64_t jp, int64_t pc) {
-      const int64_t j = jc + jp * kNR;
-      return p.tb ? p.B + j * p.ldb + pc : p.B + pc * p.ldb + j;
-    };
+// One thread's part of a GEMM: rows [row0, row1) by columns [col0, col1) of C, packing all it reads itself
+// (threads share nothing, so none waits for another). `bpack` takes a block of B's panels when the rows
+// span several blocks of A; otherwise each panel is packed just before use and stays in L1 for all the rows.
+GG_AVX512 void run_part(const Problem& p, float* bpack, float* apack, int64_t row0, int64_t row1, int64_t col0,
+                        int64_t col1) {
+  const bool one_a_block = row1 - row0 <= kMC;
+  for (int64_t jc = col0; jc < col1; jc += kNC) {
+    const int64_t nc = std::min(kNC, col1 - jc), panels = (nc + kNR - 1) / kNR;
     for (int64_t pc = 0; pc < p.K; pc += kKC) {
       const int64_t kc = std::min(kKC, p.K - pc);
-      if (shared_b) {
-        if (barrier && (jc | pc)) barrier->wait();  // the previous block is no longer read
-        const auto [jp0, jp1] = share(panels, 1, thread, nthreads);
-        if (jp0 < jp1)
-          pack_panels(bpack + jp0 * kc * kNR, kNR, std::min(jp1 * kNR, nc) - jp0 * kNR, kc, b_source(jp0, pc),
-                      p.ldb, p.tb);
-        if (barrier) barrier->wait();
-      }
+      auto pack_b = [&](float* dst, int64_t j, int64_t cols) {
+        pack_panels(dst, kNR, cols, kc, p.tb ? p.B + j * p.ldb + pc : p.B + pc * p.ldb + j, p.ldb, p.tb);
+      };
+      if (!one_a_block) pack_b(bpack, jc, nc);
       const float beta = pc == 0 ? p.beta : 1.f;
-      const int64_t jp_end = std::min(panel_end, panels);
-      for (int64_t ic = row_begin; ic < row_end; ic += kMC) {
-        const int64_t mc = std::min(kMC, row_end - ic);
+      for (int64_t ic = row0; ic < row1; ic += kMC) {
+        const int64_t mc = std::min(kMC, row1 - ic);
         pack_panels(apack, kMR, mc, kc, p.ta ? p.A + pc * p.lda + ic : p.A + ic * p.lda + pc, p.lda, !p.ta);
-        for (int64_t jp = panel_begin; jp < jp_end; ++jp) {
-          const int64_t j = jc + jp * kNR, cols = std::min<int64_t>(kNR, p.N - j);
+        for (int64_t jp = 0; jp < panels; ++jp) {
+          const int64_t j = jc + jp * kNR, cols = std::min<int64_t>(kNR, jc + nc - j);
           const float* panel = bpack + jp * kc * kNR;
-          if (!shared_b) {
-            pack_panels(bpack, kNR, cols, kc, b_source(jp, pc), p.ldb, p.tb);
-            panel = bpack;
-          }
+          if (one_a_block) pack_b(bpack, j, cols), panel = bpack;
           const __mmask16 last_mask = low_lanes(cols > 16 ? cols - 16 : cols);
           for (int64_t ir = 0; ir < mc; ir += kMR)
             kKernels.k[std::min<int64_t>(kMR, mc - ir) - 1][cols > 16](
@@ -267,31 +229,30 @@ bool sgemm_avx512(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
   static const bool supported = __builtin_cpu_supports("avx512f");
   if (!supported || K == 0) return false;
   const Problem p{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
-  const int64_t panels_max = (std::min(N, kNC) + kNR - 1) / kNR;
   const int nthreads =
       in_parallel_region() || double(M) * double(N) * double(K) < kParallelMacs ? 1 : get_num_threads();
-  const bool shared_b = M > kMC;
-  // Packing space: B's shared block (or each thread's panel), then each thread's block of A.
-  const int64_t b_floats = shared_b ? panels_max * kNR * kKC : nthreads * kNR * kKC;
-  float* scratch = tl_scratch.get(b_floats + nthreads * kMC * kKC);
-  auto bpack = [&](int64_t t) { return shared_b ? scratch : scratch + t * kNR * kKC; };
-  auto apack = [&](int64_t t) { return scratch + b_floats + t * kMC * kKC; };
+  // Each thread packs space for one block of B and one of A.
+  const int64_t b_floats = (std::min(N, kNC) + kNR - 1) / kNR * kNR * kKC, a_floats = kMC * kKC;
+  float* scratch = tl_scratch.get(nthreads * (b_floats + a_floats));
+  auto bpack = [&](int64_t t) { return scratch + t * (b_floats + a_floats); };
+  auto apack = [&](int64_t t) { return bpack(t) + b_floats; };
   if (nthreads == 1) {
-    run_share(p, shared_b, nullptr, 0, 1, bpack(0), apack(0), 0, M, 0, panels_max);
+    run_part(p, bpack(0), apack(0), 0, M, 0, N);
     return true;
   }
-  // Threads split C by rows (each packs only its rows of A), or, for a short C with enough column panels,
-  // by panels (each packs all of A).
-  const bool by_rows = shared_b || panels_max < 2 * nthreads;
-  SpinBarrier barrier(nthreads);
-  // One index per pool thread, all running at once: the barrier needs every one of them.
+  // Split C by columns (each thread packs all of A) or by rows (each packs all of B), whichever leaves the
+  // busiest thread less to do; per K step, packing one float costs about 13 multiply-adds.
+  const int64_t panels = (N + kNR - 1) / kNR;
+  const double by_cols_cost = double(M) * ((panels + nthreads - 1) / nthreads * kNR + 13);
+  const double by_rows_cost = double(N) * ((M + nthreads - 1) / nthreads + 13);
+  const bool by_cols = by_cols_cost <= by_rows_cost;
   parallel_for(0, nthreads, 1, [&](int64_t t, int64_t) {
-    if (by_rows) {
-      auto [r0, r1] = share(M, kMR, int(t), nthreads);
-      run_share(p, shared_b, &barrier, int(t), nthreads, bpack(t), apack(t), r0, r1, 0, panels_max);
+    if (by_cols) {
+      auto [c0, c1] = share(N, kNR, int(t), nthreads);
+      run_part(p, bpack(t), apack(t), 0, M, c0, c1);
     } else {
-      auto [c0, c1] = share(panels_max, 1, int(t), nthreads);
-      run_share(p, shared_b, &barrier, int(t), nthreads, bpack(t), apack(t), 0, M, c0, c1);
+      auto [r0, r1] = share(M, 1, int(t), nthreads);
+      run_part(p, bpack(t), apack(t), r0, r1, 0, N);
     }
   });
   return true;
