@@ -415,6 +415,27 @@ def test_results_are_deterministic_and_thread_count_independent_enough():
                                torch.logsumexp(torch.tensor(a, dtype=torch.float64), 1).numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(300, 1000), (257, 1001), (2, 40, 700)])
+def test_sum_over_a_leading_dim_split_by_columns(shape):
+    # Few outer rows: the threads split the columns; each column's sum keeps its order (same bits).
+    a = np.random.default_rng(11).standard_normal(shape).astype(np.float32)
+    x = gg.tensor(a)
+    dim = len(shape) - 2
+    threads = gg.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2):
+            gg.set_num_threads(n)
+            results.append((x.sum(dim).numpy(), x.mean(dim).numpy()))
+    finally:
+        gg.set_num_threads(threads)
+    for (s1, m1), (s2, m2) in zip(results, results[1:]):
+        np.testing.assert_array_equal(s1, s2)
+        np.testing.assert_array_equal(m1, m2)
+    np.testing.assert_allclose(results[0][0], a.astype(np.float64).sum(dim), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(results[0][1], a.astype(np.float64).mean(dim), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("shape,dims", [((3, 40000), 1), ((40000,), 0), ((2, 3, 20000), (1, 2)), ((5, 7), 1),
                                         ((2, 3, 4), -1), ((1, 33000), None)])
 def test_row_fast_path_matches_torch(shape, dims):

@@ -44,20 +44,26 @@ void reduce(const ReducePlan& p, const R& r) {
                      p.out_sizes[no - 1] >= 8;
   if (sweep) {
     const int64_t inner = p.out_sizes[no - 1], outer = p.out_numel / inner;
-    const int64_t rn = p.red_sizes[0], rs = p.red_strides[0];
-    int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, rn * inner));
-    parallel_for_small(0, outer, grain, [&](int64_t b, int64_t e) {
-      std::vector<decltype(r.init())> acc(inner);
-      for (int64_t o = b; o < e; ++o) {
+    const int64_t rn = p.red_sizes[0], rs = p.red_strides[0], os = p.out_strides[no - 1];
+    // Tasks are (outer index, block of columns): with fewer outer indices than threads (a 2-D sum(0), a
+    // bias gradient) the columns are split too, in blocks of at least 256.
+    const int threads = get_num_threads();
+    const int64_t col_block = outer >= threads ? inner : std::max<int64_t>(256, (inner + threads - 1) / threads);
+    const int64_t blocks = (inner + col_block - 1) / col_block;
+    const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, rn * col_block));
+    parallel_for_small(0, outer * blocks, grain, [&](int64_t b, int64_t e) {
+      std::vector<decltype(r.init())> acc(std::min(inner, col_block));
+      for (int64_t task = b; task < e; ++task) {
+        const int64_t o = task / blocks, j0 = task % blocks * col_block, n = std::min(col_block, inner - j0);
         int64_t in_off;
-        int64_t out_off = out_offset(o * inner, in_off);
-        for (int64_t j = 0; j < inner; ++j) acc[j] = r.init();
+        const int64_t out_off = out_offset(o * inner, in_off) + j0 * os;
+        in_off += j0;
+        for (int64_t j = 0; j < n; ++j) acc[j] = r.init();
         for (int64_t k = 0; k < rn; ++k) {
           const T* row = in + in_off + k * rs;
-          for (int64_t j = 0; j < inner; ++j) acc[j] = r.step(acc[j], row[j], k);
+          for (int64_t j = 0; j < n; ++j) acc[j] = r.step(acc[j], row[j], k);
         }
-        const int64_t os = p.out_strides[no - 1];
-        for (int64_t j = 0; j < inner; ++j) out[out_off + j * os] = r.finish(acc[j], rn);
+        for (int64_t j = 0; j < n; ++j) out[out_off + j * os] = r.finish(acc[j], rn);
       }
     });
     return;
