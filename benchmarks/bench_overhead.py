@@ -10,10 +10,9 @@ Workloads (the same program on both libraries, checked to compute the same value
 
 Each measurement: warm-up, then `repeats` timed blocks of `inner` iterations with
 time.perf_counter, the two libraries taking turns block by block; the median block is
-reported. Both libraries run with 2 threads.
+reported. Both libraries run with the same number of threads (2 unless --threads says).
 
-    python benchmarks/bench_overhead.py            # full run
-    python benchmarks/bench_overhead.py --quick    # fewer repeats, for a smoke test
+    python benchmarks/bench_overhead.py [--quick] [--threads N] [--only chain,mlp]
 """
 import argparse
 import os
@@ -27,7 +26,7 @@ import _models
 from _timing import timeit
 
 CHAIN_LEN = 200
-THREADS = 2
+WORKLOADS = ("chain", "mlp")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,14 +138,20 @@ def check_same(libs, x_np, w_np, b_np):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repeats (a smoke test; noisier numbers)")
+    ap.add_argument("--threads", type=int, default=2, help="threads for both libraries (default 2)")
+    ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated subset of: " + ", ".join(WORKLOADS))
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
     args = ap.parse_args()
+    only = args.only.split(",")
+    for key in only:
+        if key not in WORKLOADS:
+            ap.error(f"unknown workload {key!r}; choose from {', '.join(WORKLOADS)}")
 
     libs = {"gradgate": gradgate}
     if torch is not None and not args.no_torch:
         libs["torch"] = torch
     for lib in libs.values():
-        lib.set_num_threads(THREADS)
+        lib.set_num_threads(args.threads)
 
     if args.quick:
         chain_inner, mlp_inner, repeats, warmup = 20, 50, 3, 5
@@ -163,16 +168,18 @@ def main():
               "record": "chain of 200 ops, forward, recording (µs/op)",
               "fwd_bwd": "chain of 200 ops, forward + backward (µs/op)"}
     rows = []  # (label, {lib: seconds})
-    chains = {name: chain_workloads(lib, x_np, w_np, b_np)[0] for name, lib in libs.items()}
-    for key, label in labels.items():
-        r = timeit({name: chains[name][key] for name in libs}, chain_inner, repeats, warmup)
-        rows.append((label, {name: t / CHAIN_LEN for name, t in r.items()}))
-    params, X, Y = mlp_data()
-    steps = {name: make_mlp(lib, params, X, Y) for name, lib in libs.items()}
-    rows.append(("MLP 2-16-16-1, batch 32, SGD step (µs/step)", timeit(steps, mlp_inner, repeats, warmup)))
+    if "chain" in only:
+        chains = {name: chain_workloads(lib, x_np, w_np, b_np)[0] for name, lib in libs.items()}
+        for key, label in labels.items():
+            r = timeit({name: chains[name][key] for name in libs}, chain_inner, repeats, warmup)
+            rows.append((label, {name: t / CHAIN_LEN for name, t in r.items()}))
+    if "mlp" in only:
+        params, X, Y = mlp_data()
+        steps = {name: make_mlp(lib, params, X, Y) for name, lib in libs.items()}
+        rows.append(("MLP 2-16-16-1, batch 32, SGD step (µs/step)", timeit(steps, mlp_inner, repeats, warmup)))
 
     tv = torch.__version__ if "torch" in libs else ("skipped" if torch is not None else "not installed")
-    print(f"gradgate {gradgate.__version__}, PyTorch {tv}, {THREADS} threads, "
+    print(f"gradgate {gradgate.__version__}, PyTorch {tv}, {args.threads} threads, "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
           f"{', --quick' if args.quick else ''}; median of {repeats} repeats\n")
     print("| workload | gradgate µs | torch µs | gradgate/torch |")

@@ -46,3 +46,9 @@ def test_bench_kernels():
 def test_bench_overhead():
     out = run_bench("bench_overhead.py")
     assert len(table_rows(out)) == 4, out
+
+
+def test_bench_overhead_only():
+    out = run_bench("bench_overhead.py", "--only", "mlp", "--threads", "1")
+    rows = table_rows(out)
+    assert len(rows) == 1 and "2-16-16-1" in rows[0] and "1 threads" in out, out
