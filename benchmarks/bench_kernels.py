@@ -13,13 +13,13 @@ Workloads:
 
     python benchmarks/bench_kernels.py [--quick] [--threads N] [--only axpy,matmul,...]
 """
-import argparse
 
 import numpy as np
 
 from _libs import gradgate, torch
 
 import _models
+from _cli import parse_args
 from _timing import timeit
 
 
@@ -175,17 +175,13 @@ WORKLOADS = {"axpy": bench_axpy, "matmul": bench_matmul, "log_softmax": bench_lo
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--threads", type=int, default=2, help="threads for both libraries (default 2)")
-    ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated subset of: " + ", ".join(WORKLOADS))
-    args = ap.parse_args()
+    args = parse_args(__doc__, WORKLOADS)
     repeats = 3 if args.quick else 9
     gradgate.set_num_threads(args.threads)
     if torch is not None:
         torch.set_num_threads(args.threads)
     rows = []
-    for key in args.only.split(","):
+    for key in args.only:
         rows += WORKLOADS[key](repeats)
     bench_matmul_numpy(repeats, rows)
     print(f"gradgate {gradgate.__version__}, " + (f"PyTorch {torch.__version__}, " if torch else "")

@@ -14,7 +14,6 @@ reported. Both libraries run with the same number of threads (2 unless --threads
 
     python benchmarks/bench_overhead.py [--quick] [--threads N] [--only chain,mlp]
 """
-import argparse
 import os
 import platform
 
@@ -23,6 +22,7 @@ import numpy as np
 from _libs import gradgate, torch
 
 import _models
+from _cli import parse_args
 from _timing import timeit
 
 CHAIN_LEN = 200
@@ -136,16 +136,7 @@ def check_same(libs, x_np, w_np, b_np):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="fewer repeats (a smoke test; noisier numbers)")
-    ap.add_argument("--threads", type=int, default=2, help="threads for both libraries (default 2)")
-    ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated subset of: " + ", ".join(WORKLOADS))
-    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
-    args = ap.parse_args()
-    only = args.only.split(",")
-    for key in only:
-        if key not in WORKLOADS:
-            ap.error(f"unknown workload {key!r}; choose from {', '.join(WORKLOADS)}")
+    args = parse_args(__doc__, WORKLOADS, no_torch=True)
 
     libs = {"gradgate": gradgate}
     if torch is not None and not args.no_torch:
@@ -168,12 +159,12 @@ def main():
               "record": "chain of 200 ops, forward, recording (µs/op)",
               "fwd_bwd": "chain of 200 ops, forward + backward (µs/op)"}
     rows = []  # (label, {lib: seconds})
-    if "chain" in only:
+    if "chain" in args.only:
         chains = {name: chain_workloads(lib, x_np, w_np, b_np)[0] for name, lib in libs.items()}
         for key, label in labels.items():
             r = timeit({name: chains[name][key] for name in libs}, chain_inner, repeats, warmup)
             rows.append((label, {name: t / CHAIN_LEN for name, t in r.items()}))
-    if "mlp" in only:
+    if "mlp" in args.only:
         params, X, Y = mlp_data()
         steps = {name: make_mlp(lib, params, X, Y) for name, lib in libs.items()}
         rows.append(("MLP 2-16-16-1, batch 32, SGD step (µs/step)", timeit(steps, mlp_inner, repeats, warmup)))

@@ -16,7 +16,6 @@ resident memory (RSS) grew: it should stay flat.
 
     python benchmarks/bench_training.py [--quick] [--threads N] [--only tiny,mlp64,mlp512,cnn]
 """
-import argparse
 import os
 import platform
 
@@ -25,6 +24,7 @@ import numpy as np
 from _libs import gradgate, torch
 
 import _models
+from _cli import parse_args
 from _timing import timeit
 
 # workload -> (label, target as gradgate's time over PyTorch's, steps per timed block)
@@ -109,16 +109,7 @@ def rss_growth(step, n):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="few repeats (a smoke test; noisier numbers)")
-    ap.add_argument("--threads", type=int, default=2, help="threads for both libraries (default 2)")
-    ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated subset of: " + ", ".join(WORKLOADS))
-    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
-    args = ap.parse_args()
-    keys = args.only.split(",")
-    for key in keys:
-        if key not in WORKLOADS:
-            ap.error(f"unknown workload {key!r}; choose from {', '.join(WORKLOADS)}")
+    args = parse_args(__doc__, WORKLOADS, no_torch=True)
 
     libs = {"gradgate": gradgate}
     if torch is not None and not args.no_torch:
@@ -128,7 +119,7 @@ def main():
     repeats, warmup, rss_steps = (3, 3, 20) if args.quick else (11, 10, 200)
 
     rows, growth = [], {}
-    for key in keys:
+    for key in args.only:
         label, target, inner = WORKLOADS[key]
         reference = None
         steps = {}
@@ -154,7 +145,7 @@ def main():
         else:
             print(f"| {label} | {g:.3g} | – | – | <= {target:.2f}x |")
     print()
-    for key in keys:
+    for key in args.only:
         mb = growth[key]
         print(f"RSS growth over {rss_steps} gradgate steps, {key}: " + ("n/a" if mb is None else f"{mb:+.2f} MB"))
     known = [mb for mb in growth.values() if mb is not None]
