@@ -51,16 +51,18 @@ class Pool {
         if (!err) err = std::current_exception();
       }
     };
+    uint64_t gen;
     {
       std::lock_guard<std::mutex> l(mu_);
       task_ = &task;
       chunks_ = chunks;
-      pending_.store(chunks - 1);
-      ++generation_;
+      pending_.store(chunks);
+      gen = ++generation_;
+      next_claim_.store(gen << kChunkBits, std::memory_order_release);
     }
     cv_.notify_all();
     tl_in_parallel = true;
-    task(0);
+    run_claimed(task, gen, chunks);
     tl_in_parallel = false;
     spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
     {
@@ -88,7 +90,7 @@ class Pool {
 
   void start() {
     quit_ = false;
-    for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { loop(i); });
+    for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this] { loop(); });
   }
   void stop() {
     {
@@ -99,9 +101,24 @@ class Pool {
     for (auto& w : workers_) w.join();
     workers_.clear();
   }
-  // Worker i runs chunk i of each job (the caller runs chunk 0), so a job is over exactly
-  // when every assigned worker has reported back.
-  void loop(int index) {
+  // Chunks go to whoever claims them first, the caller included: a chunk whose worker has not been
+  // scheduled yet (another process holds its core) runs on the caller instead of keeping it waiting.
+  // A claim carries the job's generation, so a worker waking late cannot take a chunk of a later job.
+  void run_claimed(const std::function<void(int64_t)>& task, uint64_t gen, int64_t chunks) {
+    uint64_t claim = next_claim_.load(std::memory_order_acquire);
+    for (;;) {
+      if (claim >> kChunkBits != gen || int64_t(claim & kChunkMask) >= chunks) return;
+      if (!next_claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel)) continue;
+      task(int64_t(claim & kChunkMask));
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> l(mu_);
+        done_cv_.notify_all();
+      }
+      claim = next_claim_.load(std::memory_order_acquire);
+    }
+  }
+
+  void loop() {
     tl_in_parallel = true;
     uint64_t seen = 0;
     for (;;) {
@@ -116,12 +133,7 @@ class Pool {
         task = task_;
         chunks = chunks_;
       }
-      if (index >= chunks) continue;
-      (*task)(index);
-      if (pending_.fetch_sub(1) == 1) {
-        std::lock_guard<std::mutex> l(mu_);
-        done_cv_.notify_all();
-      }
+      run_claimed(*task, seen, chunks);
     }
   }
 
@@ -133,6 +145,9 @@ class Pool {
   int64_t chunks_ = 0;
   std::atomic<int64_t> pending_{0};
   std::atomic<uint64_t> generation_{0};
+  static constexpr int kChunkBits = 20;
+  static constexpr uint64_t kChunkMask = (uint64_t(1) << kChunkBits) - 1;
+  std::atomic<uint64_t> next_claim_{0};  // generation << kChunkBits | next unclaimed chunk
   bool quit_ = false;
 };
 
