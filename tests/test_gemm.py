@@ -11,6 +11,7 @@ SHAPES = [  # (M, N, K)
     (1, 1, 1), (12, 32, 256), (13, 33, 257), (11, 31, 255), (24, 64, 512), (64, 512, 784), (64, 10, 512),
     (300, 17, 5), (5, 4100, 20), (200, 40, 600), (2, 3, 1000), (130, 130, 130),
     (24, 2000, 600), (30, 5000, 300),  # short C: threads split the columns (the second crosses a B block)
+    (400, 4200, 300),  # row units shared between threads, two column blocks, two K blocks
 ]
 
 
@@ -72,8 +73,10 @@ def test_addmm_beta_zero_ignores_nan_in_input(threads):
 
 
 @pytest.mark.skipif(not has_avx512(), reason="OpenBLAS (used without AVX-512) is deterministic per thread count only")
-@pytest.mark.parametrize("shape", [(256, 300, 700), (64, 512, 784), (1000, 40, 64), (24, 2000, 600)], ids=str)
+@pytest.mark.parametrize("shape", [(256, 300, 700), (64, 512, 784), (1000, 40, 64), (24, 2000, 600), (520, 1100, 300)],
+                         ids=str)
 def test_same_bits_at_every_thread_count(shape):
+    """Also when a thread takes rows from the other's share: which thread runs a unit changes nothing."""
     M, N, K = shape
     rng = np.random.default_rng(9)
     a, b = gg.from_numpy(rng.standard_normal((M, K)).astype(np.float32)), gg.from_numpy(
@@ -81,7 +84,7 @@ def test_same_bits_at_every_thread_count(shape):
     saved = gg.get_num_threads()
     try:
         results = []
-        for n in (1, 2, 1, 2):
+        for n in (1, 2, 1, 2, 2, 2):
             gg.set_num_threads(n)
             results.append((a @ b).numpy())
     finally:

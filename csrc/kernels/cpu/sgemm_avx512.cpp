@@ -1,7 +1,9 @@
 // float32 GEMM for CPUs with AVX-512, in the BLIS layout: blocks of A and B packed into panels, a
 // 12 x 32 register tile doing the multiply-adds. Threads take a share of C's columns (or rows) and
 // pack what they read themselves: reading panels another core packed, or waiting at a barrier for
-// them, cost 5-25% at two threads. OpenBLAS, which this replaces for float32 on such CPUs, trailed
+// them, cost 5-25% at two threads. Only a thread that has finished its share takes rows from another's
+// (then it reads that thread's panels), so one slowed by another process on its core holds up no one:
+// with a CPU hog beside it, 256^3 at two threads went from 1.1-1.2x MKL's time to 1.01-1.03x. OpenBLAS, which this replaces for float32 on such CPUs, trailed
 // MKL by 4% at 1024^3 and 25% at 128^3 on one core and by 4-25% on two. K is never split and a tile's
 // arithmetic does not depend on which thread runs it: the same bits at every thread count.
 #include "kernels/cpu/blas.h"
@@ -10,9 +12,11 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <thread>
 #include <utility>
 
 #include "kernels/cpu/parallel.h"
@@ -26,7 +30,8 @@ constexpr int kMR = 12;         // rows of C per register tile (broadcasts of A)
 constexpr int kNR = 32;         // columns of C per register tile (two 16-float vectors of B)
 constexpr int64_t kKC = 256;    // depth of a packed block: a 32 KiB panel of B stays in L1
 constexpr int64_t kMC = 192;    // rows of A packed at a time (192 KiB, L2)
-constexpr int64_t kNC = 4096;   // columns of B packed at a time
+constexpr int64_t kNC = 4096;   // widest block of B's columns packed at a time
+constexpr int64_t kMinUnits = 4;  // units of rows per step when they span more than a block of A
 constexpr double kParallelMacs = double(1 << 20);  // below this a GEMM runs on the calling thread
 
 struct AlignedFree {
@@ -190,37 +195,97 @@ std::pair<int64_t, int64_t> share(int64_t items, int64_t unit, int part, int par
   return {std::min(items, b * unit), std::min(items, e * unit)};
 }
 
-// One thread's part of a GEMM: rows [row0, row1) by columns [col0, col1) of C, packing all it reads itself
-// (threads share nothing, so none waits for another). `bpack` takes a block of B's panels when the rows
-// span several blocks of A; otherwise each panel is packed just before use and stays in L1 for all the rows.
-GG_AVX512 void run_part(const Problem& p, float* bpack, float* apack, int64_t row0, int64_t row1, int64_t col0,
-                        int64_t col1) {
-  const bool one_a_block = row1 - row0 <= kMC;
-  for (int64_t jc = col0; jc < col1; jc += kNC) {
-    const int64_t nc = std::min(kNC, col1 - jc), panels = (nc + kNR - 1) / kNR;
-    for (int64_t pc = 0; pc < p.K; pc += kKC) {
-      const int64_t kc = std::min(kKC, p.K - pc);
-      auto pack_b = [&](float* dst, int64_t j, int64_t cols) {
-        pack_panels(dst, kNR, cols, kc, p.tb ? p.B + j * p.ldb + pc : p.B + pc * p.ldb + j, p.ldb, p.tb);
-      };
-      if (!one_a_block) pack_b(bpack, jc, nc);
-      const float beta = pc == 0 ? p.beta : 1.f;
-      for (int64_t ic = row0; ic < row1; ic += kMC) {
-        const int64_t mc = std::min(kMC, row1 - ic);
-        pack_panels(apack, kMR, mc, kc, p.ta ? p.A + pc * p.lda + ic : p.A + ic * p.lda + pc, p.lda, !p.ta);
-        for (int64_t jp = 0; jp < panels; ++jp) {
-          const int64_t j = jc + jp * kNR, cols = std::min<int64_t>(kNR, jc + nc - j);
-          const float* panel = bpack + jp * kc * kNR;
-          if (one_a_block) pack_b(bpack, j, cols), panel = bpack;
-          const __mmask16 last_mask = low_lanes(cols > 16 ? cols - 16 : cols);
-          for (int64_t ir = 0; ir < mc; ir += kMR)
-            kKernels.k[std::min<int64_t>(kMR, mc - ir) - 1][cols > 16](
-                kc, apack + ir * kc, panel, p.C + (ic + ir) * p.ldc + j, p.ldc, p.alpha, beta, last_mask);
-        }
-      }
-    }
+// One thread's share of C: rows [row0, row1) by columns [col0, col1), done as a sequence of steps: for each
+// block of at most kNC columns, for each block of kKC along K, that block of B is packed into this queue's
+// buffer and the rows' product with it added to C. A step's rows go out in units to whichever thread asks:
+// the owner first, then any thread that has run out of work, so a thread slowed by another process on its
+// core does not hold up the rest. A step that is a single unit packs each panel of B just before use
+// instead (it then stays in L1 for all the rows).
+struct Queue {
+  int64_t row0, row1, col0, col1, unit_rows, steps;
+  float* bpack;
+  // step << 34 | phase << 32 | next unit; phase: 0 = B not packed, 1 = being packed, 2 = packed.
+  std::atomic<uint64_t> state;
+  std::atomic<int64_t> units_done;  // of the current step
+
+  int64_t units() const { return (row1 - row0 + unit_rows - 1) / unit_rows; }
+  bool single_unit() const { return units() == 1; }
+};
+constexpr int kPhaseShift = 32, kStepShift = 34;
+constexpr uint64_t kUnitMask = (uint64_t(1) << kPhaseShift) - 1;
+uint64_t queue_state(uint64_t step, uint64_t phase, uint64_t unit) {
+  return step << kStepShift | phase << kPhaseShift | unit;
+}
+
+// The block of B one step multiplies by: columns [c0, c0 + nc), depth [pc, pc + kc).
+struct Step {
+  int64_t c0, nc, pc, kc;
+  Step(const Problem& p, const Queue& q, int64_t step) {
+    const int64_t k_steps = (p.K + kKC - 1) / kKC;
+    c0 = q.col0 + step / k_steps * kNC, nc = std::min(kNC, q.col1 - c0);
+    pc = step % k_steps * kKC, kc = std::min(kKC, p.K - pc);
+  }
+  const float* b(const Problem& p, int64_t j) const {
+    return p.tb ? p.B + j * p.ldb + pc : p.B + pc * p.ldb + j;
+  }
+};
+
+// Rows [r0, r1) of one step into C.
+GG_AVX512 void run_unit(const Problem& p, const Queue& q, const Step& st, int64_t r0, int64_t r1, float* apack) {
+  const int64_t mc = r1 - r0, panels = (st.nc + kNR - 1) / kNR;
+  const float beta = st.pc == 0 ? p.beta : 1.f;
+  pack_panels(apack, kMR, mc, st.kc, p.ta ? p.A + st.pc * p.lda + r0 : p.A + r0 * p.lda + st.pc, p.lda, !p.ta);
+  for (int64_t jp = 0; jp < panels; ++jp) {
+    const int64_t j = st.c0 + jp * kNR, cols = std::min<int64_t>(kNR, st.c0 + st.nc - j);
+    const float* panel = q.bpack + jp * st.kc * kNR;
+    if (q.single_unit()) pack_panels(q.bpack, kNR, cols, st.kc, st.b(p, j), p.ldb, p.tb), panel = q.bpack;
+    const __mmask16 last_mask = low_lanes(cols > 16 ? cols - 16 : cols);
+    for (int64_t ir = 0; ir < mc; ir += kMR)
+      kKernels.k[std::min<int64_t>(kMR, mc - ir) - 1][cols > 16](st.kc, apack + ir * st.kc, panel,
+                                                                 p.C + (r0 + ir) * p.ldc + j, p.ldc, p.alpha, beta,
+                                                                 last_mask);
   }
 }
+
+enum class Claim { kRan, kBusy, kFinished };
+
+// Claims and runs one unit of q's current step (packing its B first if nobody has): kRan; kBusy when every
+// unit is taken but some are still running (or B is being packed); kFinished when q has no work left. A
+// single-unit step is left to q's owner: another thread taking it whole would only move the work, not share
+// it (2% slower at 64 x 512 x 784).
+Claim work_on(const Problem& p, Queue& q, float* apack, bool owner) {
+  uint64_t s = q.state.load(std::memory_order_acquire);
+  const int64_t step = int64_t(s >> kStepShift), units = q.units();
+  if (step == q.steps) return Claim::kFinished;
+  const Step st(p, q, step);
+  const uint64_t phase = s >> kPhaseShift & 3;
+  int64_t unit = int64_t(s & kUnitMask);
+  if (phase == 1 || unit == units || (!owner && q.single_unit())) return Claim::kBusy;
+  if (phase == 0) {
+    // Whoever packs B also takes the first unit; a single-unit step packs as it goes.
+    if (!q.state.compare_exchange_strong(s, queue_state(step, q.single_unit() ? 2 : 1, 1), std::memory_order_acq_rel))
+      return Claim::kBusy;
+    if (!q.single_unit()) {
+      pack_panels(q.bpack, kNR, st.nc, st.kc, st.b(p, st.c0), p.ldb, p.tb);
+      q.state.store(queue_state(step, 2, 1), std::memory_order_release);
+    }
+    unit = 0;
+  } else if (!q.state.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) {
+    return Claim::kBusy;
+  }
+  const int64_t r0 = q.row0 + unit * q.unit_rows;
+  run_unit(p, q, st, r0, std::min(q.row1, r0 + q.unit_rows), apack);
+  if (q.units_done.fetch_add(1, std::memory_order_acq_rel) + 1 == units) {
+    // The last unit done: C holds this step's sums and B's buffer is free for the next step.
+    q.units_done.store(0, std::memory_order_relaxed);
+    q.state.store(queue_state(step + 1, 0, 0), std::memory_order_release);
+  }
+  return Claim::kRan;
+}
+
+// Per calling thread, grow-only: the queues of one GEMM (no allocation for the small single-thread ones).
+thread_local std::unique_ptr<Queue[]> tl_queues;
+thread_local int tl_queue_count = 0;
 
 }  // namespace
 
@@ -231,30 +296,50 @@ bool sgemm_avx512(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
   const Problem p{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
   const int nthreads =
       in_parallel_region() || double(M) * double(N) * double(K) < kParallelMacs ? 1 : get_num_threads();
-  // Each thread packs space for one block of B and one of A.
-  const int64_t b_floats = (std::min(N, kNC) + kNR - 1) / kNR * kNR * kKC, a_floats = kMC * kKC;
-  float* scratch = tl_scratch.get(nthreads * (b_floats + a_floats));
-  auto bpack = [&](int64_t t) { return scratch + t * (b_floats + a_floats); };
-  auto apack = [&](int64_t t) { return bpack(t) + b_floats; };
-  if (nthreads == 1) {
-    run_part(p, bpack(0), apack(0), 0, M, 0, N);
-    return true;
-  }
   // Split C by columns (each thread packs all of A) or by rows (each packs all of B), whichever leaves the
   // busiest thread less to do; per K step, packing one float costs about 13 multiply-adds.
   const int64_t panels = (N + kNR - 1) / kNR;
   const double by_cols_cost = double(M) * ((panels + nthreads - 1) / nthreads * kNR + 13);
   const double by_rows_cost = double(N) * ((M + nthreads - 1) / nthreads + 13);
-  const bool by_cols = by_cols_cost <= by_rows_cost;
-  parallel_for(0, nthreads, 1, [&](int64_t t, int64_t) {
-    if (by_cols) {
-      auto [c0, c1] = share(N, kNR, int(t), nthreads);
-      run_part(p, bpack(t), apack(t), 0, M, c0, c1);
-    } else {
-      auto [r0, r1] = share(M, 1, int(t), nthreads);
-      run_part(p, bpack(t), apack(t), r0, r1, 0, N);
+  const bool by_cols = nthreads > 1 && by_cols_cost <= by_rows_cost;
+  const int64_t share_rows = by_cols ? M : (M + nthreads - 1) / nthreads;
+  const int64_t share_cols = by_cols ? (panels + nthreads - 1) / nthreads * kNR : N;
+  // At least kMinUnits units per step, so a thread that finishes early has rows to take.
+  const int64_t unit_rows =
+      share_rows <= kMC ? share_rows : std::min(kMC, ((share_rows + kMinUnits - 1) / kMinUnits + kMR - 1) / kMR * kMR);
+  const int64_t b_floats = share_rows <= kMC ? kKC * kNR : (std::min(share_cols, kNC) + kNR - 1) / kNR * kNR * kKC;
+  const int64_t a_floats = kMC * kKC;
+  float* scratch = tl_scratch.get(nthreads * (b_floats + a_floats));
+  if (tl_queue_count < nthreads) tl_queues.reset(new Queue[nthreads]), tl_queue_count = nthreads;
+  Queue* queues = tl_queues.get();
+  for (int t = 0; t < nthreads; ++t) {
+    Queue& q = queues[t];
+    auto [r0, r1] = by_cols ? std::pair<int64_t, int64_t>{0, M} : share(M, 1, t, nthreads);
+    auto [c0, c1] = by_cols ? share(N, kNR, t, nthreads) : std::pair<int64_t, int64_t>{0, N};
+    q.row0 = r0, q.row1 = r1, q.col0 = c0, q.col1 = c1;
+    q.unit_rows = std::max<int64_t>(unit_rows, 1);
+    q.steps = r1 > r0 ? (c1 - c0 + kNC - 1) / kNC * ((K + kKC - 1) / kKC) : 0;
+    q.bpack = scratch + t * (b_floats + a_floats);
+    q.state.store(0, std::memory_order_relaxed);
+    q.units_done.store(0, std::memory_order_relaxed);
+  }
+  auto participate = [&](int t) {
+    float* apack = queues[t].bpack + b_floats;
+    for (int idle = 0;;) {
+      bool ran = false, busy = false;
+      for (int i = 0; i < nthreads && !ran; ++i) {  // its own queue first, then the others'
+        const Claim c = work_on(p, queues[(t + i) % nthreads], apack, i == 0);
+        ran = c == Claim::kRan, busy |= c == Claim::kBusy;
+      }
+      if (ran) continue;
+      if (!busy) return;
+      // Waiting for units other threads are running: let them have this core if they share it.
+      if (++idle % 256 == 0) std::this_thread::yield();
+      else _mm_pause();
     }
-  });
+  };
+  if (nthreads == 1) participate(0);
+  else parallel_for(0, nthreads, 1, [&](int64_t t, int64_t) { participate(int(t)); });
   return true;
 }
 
