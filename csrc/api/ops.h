@@ -241,6 +241,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
 Tensor nll_loss_backward(const Tensor& grad, const Tensor& input, const Tensor& target, const Tensor& weight,
                          Reduction reduction, int64_t ignore_index, double total_weight);
 Tensor one_hot(const Tensor& t, int64_t num_classes);
+// (h_next, c_next) of an LSTM step from its gate projections x @ W_ih^T + b_ih and h @ W_hh^T + b_hh.
+std::pair<Tensor, Tensor> lstm_cell(const Tensor& gi, const Tensor& gh, const Tensor& c);
 Tensor layer_norm(const Tensor& x, const DimVec& normalized_shape, const Tensor& weight, const Tensor& bias,
                   double eps);
 // Updates running_mean / running_var in place when training (and they are given).

@@ -187,6 +187,27 @@ struct Relu { template <class T> GG_HOST_DEVICE T operator()(T x) const { return
 struct Sign {
   template <class T> GG_HOST_DEVICE T operator()(T x) const { return T((T(0) < x) - (x < T(0))); }
 };
+// One element of an LSTM cell, PyTorch's gate order (input, forget, cell, output): from the gate sums
+// it keeps the activated gates (for the backward) and gives the next hidden and cell state.
+struct LstmCell {
+  template <class T>
+  GG_HOST_DEVICE void forward(T si, T sf, T sg, T so, T c, T& i, T& f, T& g, T& o, T& h_next, T& c_next) const {
+    i = Sigmoid{}(si), f = Sigmoid{}(sf), g = Tanh{}(sg), o = Sigmoid{}(so);
+    c_next = f * c + i * g;
+    h_next = o * Tanh{}(c_next);
+  }
+  // Gradients of the four gate sums and of c, given those of h_next and c_next.
+  template <class T>
+  GG_HOST_DEVICE void backward(T i, T f, T g, T o, T c, T c_next, T dh, T dc_next, T& di, T& df, T& dg, T& d_o,
+                               T& dc) const {
+    const T tc = Tanh{}(c_next), dc_total = dc_next + dh * o * (T(1) - tc * tc);
+    di = dc_total * g * i * (T(1) - i);
+    df = dc_total * c * f * (T(1) - f);
+    dg = dc_total * i * (T(1) - g * g);
+    d_o = dh * tc * o * (T(1) - o);
+    dc = dc_total * f;
+  }
+};
 // Gradient of relu: 1 where the output is positive.
 struct PositiveMask {
   template <class T> GG_HOST_DEVICE T operator()(T g, T y) const { return y > T(0) ? g : T(0); }

@@ -32,6 +32,7 @@ void bind_nn(py::module_& m) {
     return nll_loss(x, t, opt(w), Reduction(reduction), ignore);
   });
   m.def("_one_hot", &one_hot);
+  m.def("_lstm_cell", &lstm_cell);
   m.def("_layer_norm", [](const Tensor& x, py::handle shape, std::optional<Tensor> w, std::optional<Tensor> b,
                           double eps) { return layer_norm(x, shape_from_obj(shape), opt(w), opt(b), eps); });
   m.def("_batch_norm", [](const Tensor& x, std::optional<Tensor> rm, std::optional<Tensor> rv,

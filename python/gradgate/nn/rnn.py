@@ -5,6 +5,7 @@ import math
 import numbers
 import warnings
 
+from .. import _C
 from . import functional as F, init
 from .modules import Module
 from .parameter import Parameter
@@ -25,6 +26,12 @@ def _lstm_step(gi, state, w_hh, b_hh):
     i, f, g, o = (gi + F.linear(h, w_hh, b_hh)).chunk(4, 1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     return o.sigmoid() * c.tanh(), c
+
+
+def _lstm_sequence_step(gi, state, w_hh, b_hh):
+    # The sequence modules run the pointwise part as one fused op (LSTMCell keeps the composed ops:
+    # its grad_fn names are PyTorch's, MulBackward0 and AddBackward0).
+    return _C._lstm_cell(gi, F.linear(state[0], w_hh, b_hh), state[1])
 
 
 def _gru_step(gi, state, w_hh, b_hh):
@@ -197,7 +204,7 @@ class RNNBase(Module):
         """input (T, B, I); states: (num_layers * num_directions, B, H) tensors. Returns the last
         layer's outputs (T, B, num_directions * H) and the final states stacked like the given ones."""
         from .. import stack, cat
-        step = _MODES[self.mode][0]
+        step = _lstm_sequence_step if self.mode == "LSTM" else _MODES[self.mode][0]
         num_directions = 2 if self.bidirectional else 1
         initial = [s.unbind(0) for s in states]
         finals = []
