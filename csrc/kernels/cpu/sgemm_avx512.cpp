@@ -1,11 +1,12 @@
 // float32 GEMM for CPUs with AVX-512, in the BLIS layout: blocks of A and B packed into panels, a
 // 12 x 32 register tile doing the multiply-adds. Threads take a share of C's columns (or rows) and
 // pack what they read themselves: reading panels another core packed, or waiting at a barrier for
-// them, cost 5-25% at two threads. Only a thread that has finished its share takes rows from another's
-// (then it reads that thread's panels), so one slowed by another process on its core holds up no one:
-// with a CPU hog beside it, 256^3 at two threads went from 1.1-1.2x MKL's time to 1.01-1.03x. OpenBLAS, which this replaces for float32 on such CPUs, trailed
-// MKL by 4% at 1024^3 and 25% at 128^3 on one core and by 4-25% on two. K is never split and a tile's
-// arithmetic does not depend on which thread runs it: the same bits at every thread count.
+// them, cost 5-25% at two threads. Only a thread that has finished its share takes rows from
+// another's (then it reads that thread's panels), so one slowed by another process on its core holds
+// up no one: beside a CPU hog, 256^3 at two threads went from 1.07-1.21x MKL's time to 0.97-1.10x.
+// OpenBLAS, which this replaces for float32 on such CPUs, trailed MKL by 4% at 1024^3 and 25% at
+// 128^3 on one core and by 4-25% on two. K is never split and a tile's arithmetic does not depend on
+// which thread runs it: the same bits at every thread count.
 #include "kernels/cpu/blas.h"
 
 #if defined(__x86_64__)

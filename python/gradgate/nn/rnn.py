@@ -1,6 +1,7 @@
-"""Recurrent layers (RNN, LSTM, GRU and their cells) composed of linear + pointwise ops. One step
-function per mode serves both the sequence modules and the cells; a sequence module projects its
-whole input with one matmul per layer and direction, so only the hidden projection runs per step."""
+"""Recurrent layers (RNN, LSTM, GRU and their cells) composed of linear + pointwise ops (an LSTM
+sequence module fuses each step's pointwise part into one op). One step function per mode serves both
+the sequence modules and the cells; a sequence module projects its whole input with one matmul per
+layer and direction, so only the hidden projection runs per step."""
 import math
 import numbers
 import warnings
