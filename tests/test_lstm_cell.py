@@ -74,6 +74,13 @@ def test_strided_inputs():
     np.testing.assert_allclose(c.numpy(), want_c, rtol=1e-12)
 
 
+def test_gradients_through_strided_inputs():
+    """The backward reads the saved inputs as laid out, not as if they were contiguous."""
+    rng = np.random.default_rng(5)
+    gi_t, gh, c_t = (gg.tensor(rng.standard_normal(s), requires_grad=True) for s in [(8, 3), (3, 8), (2, 3)])
+    assert gradcheck(lambda gi_t, gh, c_t: _C._lstm_cell(gi_t.t(), gh, c_t.t()), [gi_t, gh, c_t])
+
+
 def test_grad_fn():
     _, tensors = inputs(2, 3, requires_grad=True)
     h, c = _C._lstm_cell(*tensors)

@@ -842,6 +842,8 @@ __attribute__((flatten)) GG_CPU_CLONES void lstm_cell_backward_rows(int64_t rows
       fn::LstmCell{}.backward(gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j], c[j], c_next[j], dh[j],
                               dc_next[j], d_gates[j], d_gates[H + j], d_gates[2 * H + j], d_gates[3 * H + j], dc[j]);
 }
+// Rows per task: about kGrainSize gate elements.
+int64_t lstm_rows_grain(int64_t H) { return std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, 4 * H)); }
 }  // namespace
 
 // The pointwise part of an LSTM step from its two gate projections gi = x @ W_ih^T + b_ih and
@@ -857,7 +859,7 @@ std::pair<Tensor, Tensor> lstm_cell(const Tensor& gi, const Tensor& gh, const Te
            dtype_name(gh->dtype), " and ", dtype_name(c->dtype));
   check_same_device(gi, gh, "lstm_cell");
   check_same_device(gi, c, "lstm_cell");
-  const int64_t B = c->sizes[0], H = c->sizes[1], grain = std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, 4 * H));
+  const int64_t B = c->sizes[0], H = c->sizes[1], grain = lstm_rows_grain(H);
   const Tensor gic = cast_raw(gi, gi->dtype), ghc = cast_raw(gh, gi->dtype), cc = cast_raw(c, gi->dtype);
   Tensor gates = empty(gi->sizes, gi->dtype, gi->device());  // activated, for the backward
   Tensor h_next = empty(c->sizes, c->dtype, c->device()), c_next = empty(c->sizes, c->dtype, c->device());
@@ -888,14 +890,14 @@ std::pair<Tensor, Tensor> lstm_cell(const Tensor& gi, const Tensor& gh, const Te
                                1);
           return {d_gates, d_gates, mul(dc_total, f)};
         }
-        const int64_t B = c->sizes[0], H = c->sizes[1];
-        const int64_t grain = std::max<int64_t>(1, cpu::kGrainSize / std::max<int64_t>(1, 4 * H));
-        const Tensor dhc = cast_raw(dh, c->dtype), dnc = cast_raw(dc_next, c->dtype);
+        const int64_t B = c->sizes[0], H = c->sizes[1], grain = lstm_rows_grain(H);
+        // The saved c is the caller's tensor, possibly strided; the kernel reads contiguous rows.
+        const Tensor cc = cast_raw(c, c->dtype), dhc = cast_raw(dh, c->dtype), dnc = cast_raw(dc_next, c->dtype);
         Tensor d_gates = empty(gates->sizes, c->dtype, c->device()), dc = empty(c->sizes, c->dtype, c->device());
         dispatch<kFloats>(c->dtype, "lstm_cell_backward", [&](auto tag) {
           using T = typename decltype(tag)::type;
           cpu::parallel_for_small(0, B, grain, [&](int64_t b0, int64_t b1) {
-            lstm_cell_backward_rows<T>(b1 - b0, H, gates->data<T>() + b0 * 4 * H, c->data<T>() + b0 * H,
+            lstm_cell_backward_rows<T>(b1 - b0, H, gates->data<T>() + b0 * 4 * H, cc->data<T>() + b0 * H,
                                        c_next->data<T>() + b0 * H, dhc->data<T>() + b0 * H, dnc->data<T>() + b0 * H,
                                        d_gates->data<T>() + b0 * 4 * H, dc->data<T>() + b0 * H);
           });
